@@ -1,0 +1,6 @@
+//! Lambda entry for `GET /health`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    tsfn_shared::lambda::run(health::handler).await
+}

@@ -1,0 +1,6 @@
+//! Lambda entry for `GET /series/{series}`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    tsfn_shared::lambda::run(series_get::handler).await
+}

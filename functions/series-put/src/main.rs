@@ -1,0 +1,6 @@
+//! Lambda entry for `PUT /series/{series}`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    tsfn_shared::lambda::run(series_put::handler).await
+}

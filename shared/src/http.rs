@@ -1,0 +1,324 @@
+//! The HTTP contract shared by every function: request parsing helpers, JSON responses, and the
+//! single mapping from [`Error`] to a status code and `{"error": {"code", "message", "field"}}`.
+//!
+//! Handlers have the shape `async fn(Arc<App>, Request) -> Result<Response>`; [`dispatch`] wraps
+//! one with authentication, the body limit and error mapping, identically on Lambda and in
+//! `tsfn serve`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use lambda_http::http::{header, HeaderValue, Method, StatusCode};
+use lambda_http::Body;
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+
+use crate::app::App;
+use crate::error::{Error, Result};
+use crate::model::{Point, Range, SeriesId};
+use crate::time;
+
+pub type Request = lambda_http::Request;
+pub type Response = lambda_http::Response<Body>;
+
+/// Runs a handler with the cross-cutting rules and turns any error into its JSON response.
+pub async fn dispatch<F, Fut>(app: Arc<App>, req: Request, handler: F) -> Response
+where
+    F: FnOnce(Arc<App>, Request) -> Fut,
+    Fut: Future<Output = Result<Response>>,
+{
+    if let Err(e) = check_request(&app, &req) {
+        return error_response(&e);
+    }
+    match handler(app, req).await {
+        Ok(r) => r,
+        Err(e) => error_response(&e),
+    }
+}
+
+fn check_request(app: &App, req: &Request) -> Result<()> {
+    if let Some(key) = &app.config.api_key {
+        let path = req.uri().path();
+        let open = path.ends_with("/health") || path.ends_with("/ready");
+        let given = req
+            .headers()
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| {
+                req.headers()
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+            });
+        if !open && !given.is_some_and(|g| constant_time_eq(g.as_bytes(), key.as_bytes())) {
+            return Err(Error::Unauthorized);
+        }
+    }
+    if body(req).len() > app.config.max_body_bytes {
+        return Err(Error::TooLarge {
+            limit: app.config.max_body_bytes,
+        });
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorInner<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorInner<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+/// The one mapping from domain errors to HTTP.
+pub fn error_response(e: &Error) -> Response {
+    match e {
+        Error::Internal(detail) => tracing::error!(%detail, "internal error"),
+        Error::Unavailable(detail) => tracing::warn!(%detail, "dependency unavailable"),
+        _ => tracing::debug!(error = %e, "request rejected"),
+    }
+    let field = match e {
+        Error::Invalid { field, .. } => Some(field.as_str()),
+        _ => None,
+    };
+    let body = ErrorBody {
+        error: ErrorInner {
+            code: e.code(),
+            message: e.to_string(),
+            field,
+        },
+    };
+    let mut resp = json_response(e.status(), &body);
+    if matches!(e, Error::Unavailable(_)) {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    if matches!(e, Error::Unauthorized) {
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    resp
+}
+
+/// A JSON response from a serializable value.
+pub fn json_response<T: Serialize + ?Sized>(status: u16, value: &T) -> Response {
+    let bytes = serde_json::to_vec(value).expect("response types serialize");
+    raw_json(status, bytes)
+}
+
+/// A JSON response from bytes already holding JSON.
+pub fn raw_json(status: u16, bytes: Vec<u8>) -> Response {
+    let mut r = Response::new(Body::Text(String::from_utf8(bytes).expect("JSON is UTF-8")));
+    *r.status_mut() = StatusCode::from_u16(status).expect("valid status");
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// An empty `204 No Content`.
+pub fn no_content() -> Response {
+    let mut r = Response::new(Body::Empty);
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r
+}
+
+/// The request body as bytes (API Gateway may deliver text or base64-decoded binary).
+pub fn body(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => &[],
+        Body::Text(s) => s.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    }
+}
+
+pub fn content_type(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Parses a JSON body into `T`, naming the offending field on error.
+pub fn json_body<'a, T: serde::Deserialize<'a>>(req: &'a Request) -> Result<T> {
+    let b = body(req);
+    if b.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid(
+            "body",
+            "request body is empty: send a JSON object",
+        ));
+    }
+    serde_json::from_slice(b).map_err(|e| {
+        let msg = e.to_string();
+        // serde names unknown or missing fields in backquotes; surface that as the field.
+        let field = msg
+            .split('`')
+            .nth(1)
+            .filter(|_| msg.contains("field"))
+            .unwrap_or("body");
+        Error::invalid(field, format!("invalid JSON body: {msg}"))
+    })
+}
+
+/// Path parameters, matched from the end of the path against the route template, so a stage
+/// prefix (`/prod/series/...`) or a base path in front does not matter. Values are percent-decoded.
+pub struct PathParams {
+    values: Vec<(&'static str, String)>,
+}
+
+impl PathParams {
+    pub fn parse(req: &Request, template: &'static str) -> Result<Self> {
+        let path = req.uri().path().trim_start_matches('/');
+        let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let tmpl: Vec<&'static str> = template.trim_start_matches('/').split('/').collect();
+        if segs.len() < tmpl.len() {
+            return Err(Error::NoRoute);
+        }
+        let tail = &segs[segs.len() - tmpl.len()..];
+        let mut values = Vec::new();
+        for (t, s) in tmpl.iter().zip(tail) {
+            if let Some(name) = t.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+                let v = percent_decode_str(s)
+                    .decode_utf8()
+                    .map_err(|_| Error::invalid(name, "path segment is not valid UTF-8"))?;
+                values.push((name, v.into_owned()));
+            } else if t != s {
+                return Err(Error::NoRoute);
+            }
+        }
+        Ok(PathParams { values })
+    }
+
+    pub fn get(&self, name: &str) -> Result<&str> {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| Error::Internal(format!("route has no path parameter {name}")))
+    }
+
+    pub fn series(&self) -> Result<SeriesId> {
+        SeriesId::parse(self.get("series")?)
+    }
+
+    pub fn timestamp(&self, name: &str) -> Result<i64> {
+        time::parse(self.get(name)?).map_err(|m| Error::invalid(name, m))
+    }
+}
+
+/// Query parameters. Every parameter must be consumed: [`Query::finish`] rejects unknown ones,
+/// so a typo such as `limt=10` is a 400 rather than silently ignored.
+pub struct Query {
+    params: Vec<(String, String)>,
+}
+
+impl Query {
+    pub fn parse(req: &Request) -> Result<Self> {
+        let mut params: Vec<(String, String)> = Vec::new();
+        for pair in req
+            .uri()
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let dec = |s: &str| {
+                percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8()
+                    .map(|c| c.into_owned())
+                    .map_err(|_| Error::invalid("query", "query string is not valid UTF-8"))
+            };
+            let (k, v) = (dec(k)?, dec(v)?);
+            if params.iter().any(|(n, _)| *n == k) {
+                return Err(Error::invalid(k, "parameter given more than once"));
+            }
+            params.push((k, v));
+        }
+        Ok(Query { params })
+    }
+
+    pub fn take(&mut self, name: &str) -> Option<String> {
+        let i = self.params.iter().position(|(k, _)| k == name)?;
+        Some(self.params.swap_remove(i).1)
+    }
+
+    pub fn timestamp(&mut self, name: &str) -> Result<Option<i64>> {
+        self.take(name)
+            .map(|v| time::parse(&v).map_err(|m| Error::invalid(name, m)))
+            .transpose()
+    }
+
+    /// `from` and `to` as a half-open range.
+    pub fn range(&mut self) -> Result<Range> {
+        let from = self.timestamp("from")?;
+        let to = self.timestamp("to")?;
+        Range::new(from, to)
+    }
+
+    pub fn usize_in(&mut self, name: &str, default: usize, max: usize) -> Result<usize> {
+        match self.take(name) {
+            None => Ok(default),
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(Error::invalid(
+                    name,
+                    format!("must be an integer from 1 to {max}, got {v:?}"),
+                )),
+            },
+        }
+    }
+
+    /// Fails on any parameter no one took.
+    pub fn finish(self) -> Result<()> {
+        match self.params.first() {
+            None => Ok(()),
+            Some((k, _)) => Err(Error::invalid(
+                k.clone(),
+                format!("unknown query parameter {k:?}"),
+            )),
+        }
+    }
+}
+
+/// Fails unless the request uses one of `allowed` (a function may serve several methods).
+pub fn expect_method(req: &Request, allowed: &[Method]) -> Result<()> {
+    if allowed.contains(req.method()) {
+        Ok(())
+    } else {
+        Err(Error::MethodNotAllowed)
+    }
+}
+
+/// Appends a JSON array of points `[{"t":"...","v":...},...]` without intermediate values.
+pub fn write_points_json(out: &mut Vec<u8>, points: &[Point]) {
+    out.reserve(points.len() * 48);
+    out.push(b'[');
+    let mut num = ryu::Buffer::new();
+    for (i, p) in points.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"t\":\"");
+        time::write_rfc3339(out, p.t);
+        out.extend_from_slice(b"\",\"v\":");
+        out.extend_from_slice(num.format_finite(p.v).as_bytes());
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
+/// Appends a JSON string (with escaping) to `out`.
+pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+}

@@ -1,0 +1,461 @@
+//! Parsers for point writes: a JSON array, NDJSON, or CSV with a `t,v` header.
+//!
+//! Each parser streams over the body once, validates every point (timestamp, finite value) and
+//! names the index or line of the first bad one. A rejected body writes nothing: parsing finishes
+//! before the store is touched. The result is sorted by time with duplicates resolved in favour of
+//! the last occurrence, which is what "writing the same t twice overwrites" means inside one body.
+
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::error::{Error, Result};
+use crate::model::Point;
+use crate::time;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    JsonArray,
+    Ndjson,
+    Csv,
+}
+
+impl Format {
+    /// Picks the format from the Content-Type; without a specific one, from the first byte.
+    pub fn detect(content_type: Option<&str>, body: &[u8]) -> Result<Self> {
+        let ct = content_type.map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+        match ct.as_deref() {
+            Some("application/json") => Ok(Format::JsonArray),
+            Some(
+                "application/x-ndjson"
+                | "application/ndjson"
+                | "application/jsonl"
+                | "application/x-jsonlines",
+            ) => Ok(Format::Ndjson),
+            Some("text/csv") => Ok(Format::Csv),
+            None
+            | Some(
+                ""
+                | "text/plain"
+                | "application/octet-stream"
+                | "application/x-www-form-urlencoded",
+            ) => Ok(match body.iter().find(|c| !c.is_ascii_whitespace()) {
+                Some(b'[') => Format::JsonArray,
+                Some(b'{') => Format::Ndjson,
+                _ => Format::Csv,
+            }),
+            Some(other) => Err(Error::UnsupportedMediaType(other.to_owned())),
+        }
+    }
+}
+
+/// Parses a body in the given format into sorted, de-duplicated points.
+pub fn parse(format: Format, body: &[u8]) -> Result<Vec<Point>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid(
+            "body",
+            "request body is empty: send points as JSON, NDJSON or CSV",
+        ));
+    }
+    let mut points = match format {
+        Format::JsonArray => parse_json_array(body)?,
+        Format::Ndjson => parse_ndjson(body)?,
+        Format::Csv => parse_csv(body)?,
+    };
+    normalize(&mut points);
+    Ok(points)
+}
+
+/// Sorts by time and keeps the last of each run of equal timestamps.
+pub fn normalize(points: &mut Vec<Point>) {
+    if !points.windows(2).all(|w| w[0].t < w[1].t) {
+        points.sort_by_key(|p| p.t); // stable: later duplicates stay later
+        let mut out = 0;
+        for i in 0..points.len() {
+            if out > 0 && points[out - 1].t == points[i].t {
+                points[out - 1] = points[i];
+            } else {
+                points[out] = points[i];
+                out += 1;
+            }
+        }
+        points.truncate(out);
+    }
+}
+
+/// A timestamp in JSON: a string or a number.
+struct TsSeed;
+
+impl<'de> DeserializeSeed<'de> for TsSeed {
+    type Value = i64;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<i64, D::Error> {
+        d.deserialize_any(TsVisitor)
+    }
+}
+
+struct TsVisitor;
+
+impl Visitor<'_> for TsVisitor {
+    type Value = i64;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a timestamp (RFC 3339 string or epoch number)")
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<i64, E> {
+        time::parse(s).map_err(E::custom)
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<i64, E> {
+        time::from_epoch_int(n).map_err(E::custom)
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<i64, E> {
+        let n = i64::try_from(n).map_err(|_| E::custom("timestamp out of range"))?;
+        time::from_epoch_int(n).map_err(E::custom)
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<i64, E> {
+        time::from_epoch_number(n).map_err(E::custom)
+    }
+}
+
+/// A value in JSON: a finite number.
+struct ValueVisitor;
+
+impl Visitor<'_> for ValueVisitor {
+    type Value = f64;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a finite number")
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<f64, E> {
+        Ok(n as f64)
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<f64, E> {
+        Ok(n as f64)
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<f64, E> {
+        if n.is_finite() {
+            Ok(n)
+        } else {
+            Err(E::custom("value must be a finite number"))
+        }
+    }
+}
+
+struct ValueSeed;
+
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = f64;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<f64, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+/// One point: `{"t": ..., "v": ...}` or `[t, v]`.
+struct PointSeed;
+
+impl<'de> DeserializeSeed<'de> for PointSeed {
+    type Value = Point;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Point, D::Error> {
+        d.deserialize_any(PointVisitor)
+    }
+}
+
+struct PointVisitor;
+
+impl<'de> Visitor<'de> for PointVisitor {
+    type Value = Point;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(r#"a point {"t": ..., "v": ...} or [t, v]"#)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Point, A::Error> {
+        let (mut t, mut v) = (None, None);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "t" => {
+                    t = Some(
+                        map.next_value_seed(TsSeed)
+                            .map_err(|e| de::Error::custom(format!("t: {e}")))?,
+                    )
+                }
+                "v" => {
+                    v = Some(
+                        map.next_value_seed(ValueSeed)
+                            .map_err(|e| de::Error::custom(format!("v: {e}")))?,
+                    )
+                }
+                other => {
+                    return Err(de::Error::custom(format!(
+                        "unknown field {other:?}: a point has only t and v"
+                    )))
+                }
+            }
+        }
+        match (t, v) {
+            (Some(t), Some(v)) => Ok(Point { t, v }),
+            (None, _) => Err(de::Error::custom("missing field t")),
+            (_, None) => Err(de::Error::custom("missing field v")),
+        }
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Point, A::Error> {
+        let t = seq
+            .next_element_seed(TsSeed)?
+            .ok_or_else(|| de::Error::custom("missing t"))?;
+        let v = seq
+            .next_element_seed(ValueSeed)?
+            .ok_or_else(|| de::Error::custom("missing v"))?;
+        if seq.next_element::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom("a [t, v] pair has exactly two elements"));
+        }
+        Ok(Point { t, v })
+    }
+}
+
+/// The top-level array; remembers the index being parsed so errors can name it.
+struct ArraySeed<'a> {
+    at: &'a Cell<usize>,
+}
+
+impl<'de> DeserializeSeed<'de> for ArraySeed<'_> {
+    type Value = Vec<Point>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Point>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArraySeed<'_> {
+    type Value = Vec<Point>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON array of points")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Point>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+        while let Some(p) = seq.next_element_seed(PointSeed)? {
+            out.push(p);
+            self.at.set(out.len());
+        }
+        Ok(out)
+    }
+}
+
+/// Strips serde_json's " at line X column Y" suffix when we name the position ourselves.
+fn plain(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+fn parse_json_array(body: &[u8]) -> Result<Vec<Point>> {
+    let at = Cell::new(0);
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let result = ArraySeed { at: &at }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|_| v));
+    result.map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            Error::invalid("body", format!("malformed JSON: {e}"))
+        } else if e.to_string().starts_with("invalid type")
+            && at.get() == 0
+            && !body.trim_ascii_start().starts_with(b"[")
+        {
+            Error::invalid("body", "expected a JSON array of points")
+        } else {
+            let i = at.get();
+            Error::invalid(
+                format!("points[{i}]"),
+                format!("point at index {i}: {}", plain(&e)),
+            )
+        }
+    })
+}
+
+fn parse_ndjson(body: &[u8]) -> Result<Vec<Point>> {
+    let mut out = Vec::with_capacity(body.len() / 32);
+    for (n, line) in body.split(|&c| c == b'\n').enumerate() {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let p = PointSeed
+            .deserialize(&mut de)
+            .and_then(|p| de.end().map(|_| p))
+            .map_err(|e| {
+                Error::invalid(
+                    format!("line {}", n + 1),
+                    format!("line {}: {}", n + 1, plain(&e)),
+                )
+            })?;
+        out.push(p);
+    }
+    Ok(out)
+}
+
+fn unquote(field: &[u8]) -> &[u8] {
+    let f = field.trim_ascii();
+    if f.len() >= 2 && f[0] == b'"' && f[f.len() - 1] == b'"' {
+        &f[1..f.len() - 1]
+    } else {
+        f
+    }
+}
+
+fn parse_csv(body: &[u8]) -> Result<Vec<Point>> {
+    let mut lines = body
+        .split(|&c| c == b'\n')
+        .enumerate()
+        .filter(|(_, l)| !l.trim_ascii().is_empty());
+    let (hn, header) = lines
+        .next()
+        .ok_or_else(|| Error::invalid("body", "CSV body is empty"))?;
+    let cols: Vec<_> = header
+        .split(|&c| c == b',')
+        .map(|c| unquote(c).to_ascii_lowercase())
+        .collect();
+    let header_ok = cols.len() == 2 && cols[0] == b"t" && cols[1] == b"v";
+    // A UTF-8 byte order mark before the header is common in spreadsheet exports.
+    let header_ok =
+        header_ok || (cols.len() == 2 && cols[0] == "\u{feff}t".as_bytes() && cols[1] == b"v");
+    if !header_ok {
+        return Err(Error::invalid(
+            format!("line {}", hn + 1),
+            "CSV must start with the header line `t,v`",
+        ));
+    }
+    let mut out = Vec::with_capacity(body.len() / 24);
+    for (n, line) in lines {
+        let ln = n + 1;
+        let bad = |m: String| Error::invalid(format!("line {ln}"), format!("line {ln}: {m}"));
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let comma = line
+            .iter()
+            .rposition(|&c| c == b',')
+            .ok_or_else(|| bad("expected `t,v`".into()))?;
+        let (t, v) = (unquote(&line[..comma]), unquote(&line[comma + 1..]));
+        let t = std::str::from_utf8(t).map_err(|_| bad("timestamp is not UTF-8".into()))?;
+        if t.contains(',') {
+            return Err(bad("expected exactly two columns `t,v`".into()));
+        }
+        let t = time::parse(t).map_err(bad)?;
+        let v = std::str::from_utf8(v)
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok());
+        let v = match v {
+            Some(v) if v.is_finite() => v,
+            _ => {
+                return Err(bad(format!(
+                    "value {:?} is not a finite number",
+                    String::from_utf8_lossy(&line[comma + 1..])
+                )))
+            }
+        };
+        out.push(Point { t, v });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(r: Result<Vec<Point>>) -> String {
+        match r {
+            Err(Error::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_array_objects_and_pairs() {
+        let p = parse(
+            Format::JsonArray,
+            br#"[{"t":"1970-01-01T00:00:02Z","v":2},[1,1.5],{"v":3,"t":2}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            vec![Point { t: 1000, v: 1.5 }, Point { t: 2000, v: 3.0 }]
+        );
+    }
+
+    #[test]
+    fn json_errors_name_the_index() {
+        assert_eq!(
+            field(parse(
+                Format::JsonArray,
+                br#"[{"t":1,"v":1},{"t":"x","v":1}]"#
+            )),
+            "points[1]"
+        );
+        assert_eq!(
+            field(parse(Format::JsonArray, br#"[{"t":1,"v":1},{"t":2}]"#)),
+            "points[1]"
+        );
+        assert_eq!(
+            field(parse(Format::JsonArray, br#"[{"t":1,"v":"a"}]"#)),
+            "points[0]"
+        );
+        assert_eq!(
+            field(parse(Format::JsonArray, br#"[{"t":1,"v":1e999}]"#)),
+            "points[0]"
+        );
+        assert_eq!(
+            field(parse(Format::JsonArray, br#"[{"t":1,"v":1}"#)),
+            "body"
+        );
+        assert_eq!(field(parse(Format::JsonArray, br#"{"t":1,"v":1}"#)), "body");
+        assert_eq!(
+            field(parse(Format::JsonArray, br#"[{"t":1,"v":1,"x":0}]"#)),
+            "points[0]"
+        );
+    }
+
+    #[test]
+    fn ndjson_and_csv() {
+        let p = parse(
+            Format::Ndjson,
+            b"{\"t\":1,\"v\":1}\n\n{\"t\":2,\"v\":2}\r\n",
+        )
+        .unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            field(parse(Format::Ndjson, b"{\"t\":1,\"v\":1}\n{\"t\":2}\n")),
+            "line 2"
+        );
+        let p = parse(Format::Csv, b"t,v\r\n1970-01-01T00:00:01Z,1.5\r\n2,\"2\"\n").unwrap();
+        assert_eq!(
+            p,
+            vec![Point { t: 1000, v: 1.5 }, Point { t: 2000, v: 2.0 }]
+        );
+        assert_eq!(field(parse(Format::Csv, b"t,v\n1,1\n2,NaN\n")), "line 3");
+        assert_eq!(field(parse(Format::Csv, b"t,v\n1,inf\n")), "line 2");
+        assert_eq!(field(parse(Format::Csv, b"time,value\n1,1\n")), "line 1");
+        assert_eq!(field(parse(Format::Csv, b"t,v\nfoo,1\n")), "line 2");
+    }
+
+    #[test]
+    fn duplicates_keep_the_last() {
+        let p = parse(Format::JsonArray, b"[[3,1],[1,1],[3,2],[1,5]]").unwrap();
+        assert_eq!(
+            p,
+            vec![Point { t: 1000, v: 5.0 }, Point { t: 3000, v: 2.0 }]
+        );
+    }
+
+    #[test]
+    fn detects_format() {
+        assert_eq!(Format::detect(None, b" [1]").unwrap(), Format::JsonArray);
+        assert_eq!(Format::detect(None, b"{}").unwrap(), Format::Ndjson);
+        assert_eq!(Format::detect(None, b"t,v").unwrap(), Format::Csv);
+        assert_eq!(
+            Format::detect(Some("text/csv; charset=utf-8"), b"[").unwrap(),
+            Format::Csv
+        );
+        assert!(Format::detect(Some("application/xml"), b"").is_err());
+    }
+}

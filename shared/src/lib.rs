@@ -1,0 +1,24 @@
+//! tsfn's data crate: everything the functions share.
+//!
+//! - [`model`], [`time`], [`ingest`]: domain types and validated parsing of input;
+//! - [`store`]: the `Store` trait and its backends;
+//! - [`query`]: range queries, buckets and statistics over any store;
+//! - [`http`], [`error`]: the HTTP contract and the one error-to-status mapping;
+//! - [`app`], [`lambda`], [`telemetry`]: process setup for Lambda and `tsfn serve`;
+//! - [`views`]: the JSON shapes of responses.
+
+pub mod app;
+pub mod error;
+pub mod http;
+pub mod ingest;
+pub mod lambda;
+pub mod model;
+pub mod query;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+pub mod views;
+
+pub use app::App;
+pub use error::{Error, Result};
+pub use http::{Request, Response};

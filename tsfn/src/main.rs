@@ -1,0 +1,158 @@
+//! `tsfn`: every route in one process. `tsfn serve` (the default) serves the whole HTTP API on
+//! one port against the store named by `TSFN_STORE`, loading the bundled dataset into an empty
+//! store first.
+
+mod routes;
+mod seed;
+mod server;
+
+use std::process::ExitCode;
+
+use tokio::net::TcpListener;
+use tsfn_shared::app::{App, Config};
+
+const USAGE: &str = "\
+tsfn: time-series functions
+
+USAGE:
+    tsfn [serve] [--bind ADDR] [--store URL] [--no-seed]
+    tsfn routes            print the route table (method, path, function)
+    tsfn --help | --version
+
+ENVIRONMENT (flags win):
+    TSFN_BIND             address to listen on (default 127.0.0.1:3000)
+    TSFN_STORE            sqlite://PATH (default sqlite://./data/tsfn.db) or sqlite::memory:
+    TSFN_SEED             0 to start without loading the bundled dataset into an empty store
+    TSFN_API_KEY          require this key (Authorization: Bearer KEY) on every route but /health, /ready
+    TSFN_MAX_BODY_BYTES   request body limit in bytes (default 33554432)
+    RUST_LOG              log filter (default info)
+";
+
+struct Args {
+    command: String,
+    bind: Option<String>,
+    store: Option<String>,
+    seed: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        command: "serve".into(),
+        bind: None,
+        store: None,
+        seed: true,
+    };
+    let mut it = std::env::args().skip(1);
+    let mut positional = Vec::new();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--bind" => args.bind = Some(it.next().ok_or("--bind needs an address")?),
+            "--store" => args.store = Some(it.next().ok_or("--store needs a URL")?),
+            "--no-seed" => args.seed = false,
+            "-h" | "--help" => positional.push("help".to_owned()),
+            "-V" | "--version" => positional.push("version".to_owned()),
+            s if s.starts_with('-') => return Err(format!("unknown option {s}")),
+            s => positional.push(s.to_owned()),
+        }
+    }
+    match positional.as_slice() {
+        [] => {}
+        [c] => args.command = c.clone(),
+        _ => return Err(format!("unexpected arguments {positional:?}")),
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tsfn_shared::telemetry::init();
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match args.command.as_str() {
+        "serve" => serve(args).await,
+        "routes" => {
+            for r in routes::ROUTES {
+                println!("{:<7} {:<32} {}", r.method, r.path, r.function);
+            }
+            Ok(())
+        }
+        "help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        "version" => {
+            println!("tsfn {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> Result<(), String> {
+    let mut config = Config::from_env().map_err(|e| e.to_string())?;
+    if let Some(s) = args.store {
+        config.store = s;
+    }
+    let seed = args.seed && std::env::var("TSFN_SEED").map_or(true, |v| v != "0" && v != "false");
+    let bind = args
+        .bind
+        .or_else(|| std::env::var("TSFN_BIND").ok())
+        .unwrap_or_else(|| "127.0.0.1:3000".into());
+    let store_url = config.store.clone();
+    let app = App::new(config)
+        .await
+        .map_err(|e| format!("cannot open store {store_url}: {e}"))?;
+    if seed {
+        let n = seed::seed_if_empty(app.store.as_ref())
+            .await
+            .map_err(|e| format!("loading the bundled dataset: {e}"))?;
+        if n > 0 {
+            tracing::info!(
+                points = n,
+                series = seed::DATASETS.len(),
+                "loaded the bundled dataset"
+            );
+        }
+    }
+    let listener = TcpListener::bind(&bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // The first stdout line is machine-readable for scripts and tests that bind port 0.
+    println!("tsfn listening on http://{addr} (store {store_url})");
+    println!("try:");
+    println!("  curl -s http://{addr}/series");
+    println!("  curl -s 'http://{addr}/series/co2/points?from=1990-01-01&to=1991-01-01&limit=5'");
+    println!("  curl -s 'http://{addr}/series/co2/points?every=365d&agg=mean&limit=5'");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    server::serve(app, listener, shutdown_signal()).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,112 @@
+//! The route table of the one-process host: every function's own `METHOD`, `PATH` and
+//! `handler`, mounted as is. The same table is written in the workspace `Cargo.toml` for
+//! `cargo lambda watch`; a test keeps the two equal.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use lambda_http::http::Method;
+use tsfn_shared::{App, Request, Response, Result};
+
+pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+pub type Handler = fn(Arc<App>, Request) -> BoxFuture;
+
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// The function crate (and Lambda binary) that serves this route.
+    pub function: &'static str,
+    pub handler: Handler,
+}
+
+macro_rules! route {
+    ($krate:ident, $name:literal) => {
+        Route {
+            method: $krate::METHOD,
+            path: $krate::PATH,
+            function: $name,
+            handler: |app, req| Box::pin($krate::handler(app, req)),
+        }
+    };
+}
+
+pub static ROUTES: &[Route] = &[
+    route!(series_list, "series-list"),
+    route!(series_put, "series-put"),
+    route!(series_get, "series-get"),
+    route!(series_delete, "series-delete"),
+    route!(points_write, "points-write"),
+    route!(points_query, "points-query"),
+    route!(points_delete, "points-delete"),
+    route!(point_get, "point-get"),
+    route!(point_put, "point-put"),
+    route!(point_delete, "point-delete"),
+    route!(series_stats, "series-stats"),
+    route!(health, "health"),
+    route!(ready, "ready"),
+];
+
+/// What the router decided for a method and path.
+pub enum Match {
+    Found(&'static Route),
+    /// The path exists with other methods (for the `Allow` header).
+    WrongMethod(Vec<&'static str>),
+    NotFound,
+}
+
+fn path_matches(template: &str, path: &str) -> bool {
+    let mut t = template.trim_start_matches('/').split('/');
+    let mut p = path
+        .trim_start_matches('/')
+        .trim_end_matches('/')
+        .split('/');
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts.starts_with('{') || ts == ps => {}
+            _ => return false,
+        }
+    }
+}
+
+pub fn find(method: &Method, path: &str) -> Match {
+    let mut allowed = Vec::new();
+    for r in ROUTES {
+        if path_matches(r.path, path) {
+            if r.method == method.as_str() {
+                return Match::Found(r);
+            }
+            allowed.push(r.method);
+        }
+    }
+    if allowed.is_empty() {
+        Match::NotFound
+    } else {
+        Match::WrongMethod(allowed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_templates() {
+        assert!(path_matches(
+            "/series/{series}/points",
+            "/series/co2/points"
+        ));
+        assert!(path_matches(
+            "/series/{series}/points",
+            "/series/co2/points/"
+        ));
+        assert!(!path_matches("/series/{series}/points", "/series/co2"));
+        assert!(!path_matches("/series/{series}", "/series/co2/points"));
+        assert!(
+            matches!(find(&Method::GET, "/series/x/stats"), Match::Found(r) if r.function == "series-stats")
+        );
+        assert!(matches!(find(&Method::POST, "/series/x"), Match::WrongMethod(m) if m.len() == 3));
+        assert!(matches!(find(&Method::GET, "/nope"), Match::NotFound));
+    }
+}
