@@ -2,13 +2,10 @@
 //! one port against the store named by `TSFN_STORE`, loading the bundled dataset into an empty
 //! store first.
 
-mod routes;
-mod seed;
-mod server;
-
 use std::process::ExitCode;
 
 use tokio::net::TcpListener;
+use tsfn::{routes, seed, server};
 use tsfn_shared::app::{App, Config};
 
 const USAGE: &str = "\

@@ -1,0 +1,12 @@
+//! The conformance suite on the embedded store: a SQLite file and SQLite in memory.
+
+mod conformance;
+mod support;
+
+mod sqlite_file {
+    crate::conformance_tests!(crate::support::Server::sqlite_file);
+}
+
+mod sqlite_memory {
+    crate::conformance_tests!(crate::support::Server::sqlite_memory);
+}

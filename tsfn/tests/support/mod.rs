@@ -1,0 +1,219 @@
+//! Test support shared by every suite: start `tsfn serve` as a real process on a free port
+//! against a given store, speak HTTP to it, stop it. Servers bind 127.0.0.1 port 0 and report
+//! the port on their first stdout line; every wait is bounded.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub use serde_json::{json, Value};
+
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Path of the `tsfn` binary built for these tests.
+pub fn tsfn_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tsfn"))
+}
+
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub store: String,
+    client: reqwest::blocking::Client,
+    /// Keeps the temporary directory (and its database) alive as long as the server.
+    pub dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// `tsfn serve` on a fresh SQLite file in its own temporary directory, without the dataset.
+    pub fn sqlite_file() -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = format!("sqlite://{}", dir.path().join("tsfn.db").display());
+        let mut s = Server::start(&store, &[("TSFN_SEED", "0")]);
+        s.dir = Some(dir);
+        s
+    }
+
+    /// `tsfn serve` on an in-memory SQLite database, without the dataset.
+    pub fn sqlite_memory() -> Server {
+        Server::start("sqlite::memory:", &[("TSFN_SEED", "0")])
+    }
+
+    /// Starts `tsfn serve --bind 127.0.0.1:0` with `TSFN_STORE=store` and extra environment.
+    pub fn start(store: &str, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(tsfn_bin());
+        cmd.args(["serve", "--bind", "127.0.0.1:0"])
+            .env("TSFN_STORE", store)
+            .env_remove("TSFN_API_KEY")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn tsfn");
+        let base = read_listen_line(child.stdout.take().expect("stdout"), START_TIMEOUT)
+            .unwrap_or_else(|e| {
+                let _ = child.kill();
+                panic!("tsfn did not start: {e}")
+            });
+        Server { child: Some(child), base, store: store.to_owned(), client: client(), dir: None }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        Resp::from(self.client.get(self.url(path)).send())
+    }
+
+    pub fn delete(&self, path: &str) -> Resp {
+        Resp::from(self.client.delete(self.url(path)).send())
+    }
+
+    pub fn put_json(&self, path: &str, body: &Value) -> Resp {
+        Resp::from(self.client.put(self.url(path)).json(body).send())
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> Resp {
+        Resp::from(self.client.post(self.url(path)).json(body).send())
+    }
+
+    /// Sends raw bytes with a content type (None: no Content-Type header).
+    pub fn send(&self, method: &str, path: &str, content_type: Option<&str>, body: impl Into<Vec<u8>>) -> Resp {
+        let mut rb = self.client.request(method.parse().expect("method"), self.url(path)).body(body.into());
+        if let Some(ct) = content_type {
+            rb = rb.header("content-type", ct);
+        }
+        Resp::from(rb.send())
+    }
+
+    /// Writes points given as `(epoch seconds, value)` pairs and asserts success.
+    pub fn write(&self, series: &str, points: &[(i64, f64)]) {
+        let body: Vec<Value> = points.iter().map(|(t, v)| json!([t, v])).collect();
+        let r = self.post_json(&format!("/series/{series}/points"), &Value::Array(body));
+        assert!(r.status == 200 || r.status == 201, "write failed: {r:?}");
+    }
+
+    /// Sends SIGTERM and waits (bounded) for a clean exit; returns whether it exited by itself.
+    pub fn stop(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else { return true };
+        unsafe_kill(child.id(), "TERM");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Sends a signal with the system `kill` (keeps the tests free of libc bindings).
+pub fn unsafe_kill(pid: u32, signal: &str) {
+    let _ = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status();
+}
+
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().expect("client")
+}
+
+/// Reads a child's stdout until the `listening on http://ADDR` line; returns `http://ADDR`.
+pub fn read_listen_line(stdout: impl std::io::Read + Send + 'static, timeout: Duration) -> Result<String, String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let mut sent = false;
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            if !sent {
+                if let Some(i) = line.find("http://") {
+                    let url = line[i..].split_whitespace().next().unwrap_or("").to_owned();
+                    let _ = tx.send(url);
+                    sent = true;
+                }
+            }
+            // Keep draining so the child never blocks on a full pipe.
+        }
+    });
+    rx.recv_timeout(timeout).map_err(|_| format!("no listening line within {timeout:?}"))
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    fn from(r: reqwest::Result<reqwest::blocking::Response>) -> Resp {
+        let r = r.expect("request failed");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body = r.bytes().expect("body").to_vec();
+        Resp { status, headers, body }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts the status and returns the JSON body.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text());
+        if self.body.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
+    }
+
+    /// Asserts an error response: status, `error.code`, and (when given) `error.field`.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16, field: Option<&str>) -> Value {
+        let v = self.expect(status);
+        let err = &v["error"];
+        assert!(err["code"].is_string() && err["message"].is_string(), "malformed error body: {v}");
+        if let Some(f) = field {
+            assert_eq!(err["field"], f, "error names the wrong field: {v}");
+        }
+        v
+    }
+}
+
+/// The workspace root (for reading Cargo.toml, events/, docs).
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root")
+}
+
+/// `(epoch seconds) -> RFC 3339 as the API returns it`.
+pub fn rfc(secs: i64) -> String {
+    tsfn_shared::time::format(secs * 1000)
+}
