@@ -13,6 +13,7 @@ tsfn: time-series functions
 
 USAGE:
     tsfn [serve] [--bind ADDR] [--store URL] [--no-seed]
+    tsfn seed [--store URL] load the bundled dataset into the store (idempotent)
     tsfn routes            print the route table (method, path, function)
     tsfn --help | --version
 
@@ -72,6 +73,7 @@ async fn main() -> ExitCode {
     };
     let result = match args.command.as_str() {
         "serve" => serve(args).await,
+        "seed" => seed_store(args).await,
         "routes" => {
             for r in routes::ROUTES {
                 println!("{:<7} {:<32} {}", r.method, r.path, r.function);
@@ -97,11 +99,32 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(args: Args) -> Result<(), String> {
+fn config(args: &Args) -> Result<Config, String> {
     let mut config = Config::from_env().map_err(|e| e.to_string())?;
-    if let Some(s) = args.store {
-        config.store = s;
+    if let Some(s) = &args.store {
+        config.store = s.clone();
     }
+    Ok(config)
+}
+
+async fn seed_store(args: Args) -> Result<(), String> {
+    let config = config(&args)?;
+    let store_url = config.store.clone();
+    let app = App::new(config)
+        .await
+        .map_err(|e| format!("cannot open store {store_url}: {e}"))?;
+    let n = seed::load_all(app.store.as_ref())
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "loaded {n} points in {} series into {store_url}",
+        seed::DATASETS.len()
+    );
+    Ok(())
+}
+
+async fn serve(args: Args) -> Result<(), String> {
+    let config = config(&args)?;
     let seed = args.seed && std::env::var("TSFN_SEED").map_or(true, |v| v != "0" && v != "false");
     let bind = args
         .bind

@@ -76,6 +76,11 @@ pub async fn seed_if_empty(store: &dyn Store) -> Result<usize> {
     if !store.list_series().await?.is_empty() {
         return Ok(0);
     }
+    load_all(store).await
+}
+
+/// Writes every bundled series (metadata and points); idempotent. Returns how many points.
+pub async fn load_all(store: &dyn Store) -> Result<usize> {
     let mut total = 0;
     for d in DATASETS {
         let id = SeriesId::parse(d.id)?;

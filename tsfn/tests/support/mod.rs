@@ -60,7 +60,13 @@ impl Server {
                 let _ = child.kill();
                 panic!("tsfn did not start: {e}")
             });
-        Server { child: Some(child), base, store: store.to_owned(), client: client(), dir: None }
+        Server {
+            child: Some(child),
+            base,
+            store: store.to_owned(),
+            client: client(),
+            dir: None,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -84,8 +90,17 @@ impl Server {
     }
 
     /// Sends raw bytes with a content type (None: no Content-Type header).
-    pub fn send(&self, method: &str, path: &str, content_type: Option<&str>, body: impl Into<Vec<u8>>) -> Resp {
-        let mut rb = self.client.request(method.parse().expect("method"), self.url(path)).body(body.into());
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<Vec<u8>>,
+    ) -> Resp {
+        let mut rb = self
+            .client
+            .request(method.parse().expect("method"), self.url(path))
+            .body(body.into());
         if let Some(ct) = content_type {
             rb = rb.header("content-type", ct);
         }
@@ -101,7 +116,9 @@ impl Server {
 
     /// Sends SIGTERM and waits (bounded) for a clean exit; returns whether it exited by itself.
     pub fn stop(&mut self) -> bool {
-        let Some(mut child) = self.child.take() else { return true };
+        let Some(mut child) = self.child.take() else {
+            return true;
+        };
         unsafe_kill(child.id(), "TERM");
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
@@ -131,15 +148,24 @@ impl Drop for Server {
 
 /// Sends a signal with the system `kill` (keeps the tests free of libc bindings).
 pub fn unsafe_kill(pid: u32, signal: &str) {
-    let _ = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().expect("client")
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
 }
 
 /// Reads a child's stdout until the `listening on http://ADDR` line; returns `http://ADDR`.
-pub fn read_listen_line(stdout: impl std::io::Read + Send + 'static, timeout: Duration) -> Result<String, String> {
+pub fn read_listen_line(
+    stdout: impl std::io::Read + Send + 'static,
+    timeout: Duration,
+) -> Result<String, String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut lines = BufReader::new(stdout).lines();
@@ -156,7 +182,8 @@ pub fn read_listen_line(stdout: impl std::io::Read + Send + 'static, timeout: Du
             // Keep draining so the child never blocks on a full pipe.
         }
     });
-    rx.recv_timeout(timeout).map_err(|_| format!("no listening line within {timeout:?}"))
+    rx.recv_timeout(timeout)
+        .map_err(|_| format!("no listening line within {timeout:?}"))
 }
 
 #[derive(Debug)]
@@ -172,7 +199,11 @@ impl Resp {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let body = r.bytes().expect("body").to_vec();
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn json(&self) -> Value {
@@ -187,7 +218,12 @@ impl Resp {
     /// Asserts the status and returns the JSON body.
     #[track_caller]
     pub fn expect(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text());
+        assert_eq!(
+            self.status,
+            status,
+            "unexpected status; body: {}",
+            self.text()
+        );
         if self.body.is_empty() {
             Value::Null
         } else {
@@ -200,7 +236,10 @@ impl Resp {
     pub fn expect_error(&self, status: u16, field: Option<&str>) -> Value {
         let v = self.expect(status);
         let err = &v["error"];
-        assert!(err["code"].is_string() && err["message"].is_string(), "malformed error body: {v}");
+        assert!(
+            err["code"].is_string() && err["message"].is_string(),
+            "malformed error body: {v}"
+        );
         if let Some(f) = field {
             assert_eq!(err["field"], f, "error names the wrong field: {v}");
         }
@@ -210,7 +249,9 @@ impl Resp {
 
 /// The workspace root (for reading Cargo.toml, events/, docs).
 pub fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
 }
 
 /// `(epoch seconds) -> RFC 3339 as the API returns it`.

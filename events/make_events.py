@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Writes events/<function>.json: one API Gateway HTTP API (payload 2.0) request per function.
+
+Run from the repository root after changing a route: `python3 events/make_events.py`.
+Reads use the bundled dataset (series `co2`); writes use a series `demo` they create themselves,
+so invoking them in this order succeeds on a store loaded with `tsfn seed`:
+reads, series-put, points-write, point-put, point-delete, points-delete, series-delete.
+"""
+import json
+import pathlib
+import urllib.parse
+
+EVENTS = [
+    # function, method, route, raw path, query, content type, body
+    ("series-list", "GET", "/series", "/series", "", None, None),
+    ("series-get", "GET", "/series/{series}", "/series/co2", "", None, None),
+    ("points-query", "GET", "/series/{series}/points", "/series/co2/points", "from=1990-01-01&to=1991-01-01&limit=5", None, None),
+    ("point-get", "GET", "/series/{series}/points/{t}", "/series/co2/points/1990-01-06T00:00:00Z", "", None, None),
+    ("series-stats", "GET", "/series/{series}/stats", "/series/co2/stats", "from=1990-01-01&to=2000-01-01", None, None),
+    ("health", "GET", "/health", "/health", "", None, None),
+    ("ready", "GET", "/ready", "/ready", "", None, None),
+    ("series-put", "PUT", "/series/{series}", "/series/demo", "", "application/json",
+     json.dumps({"name": "Demo sensor", "unit": "degC", "labels": {"site": "lab"}})),
+    ("points-write", "POST", "/series/{series}/points", "/series/demo/points", "", "text/csv",
+     "t,v\n2024-01-01T00:00:00Z,20.5\n2024-01-01T01:00:00Z,21.0\n2024-01-01T02:00:00Z,21.7\n"),
+    ("point-put", "PUT", "/series/{series}/points/{t}", "/series/demo/points/2024-01-01T03:00:00Z", "", "application/json",
+     json.dumps({"v": 22.1})),
+    ("point-delete", "DELETE", "/series/{series}/points/{t}", "/series/demo/points/2024-01-01T03:00:00Z", "", None, None),
+    ("points-delete", "DELETE", "/series/{series}/points", "/series/demo/points", "from=2024-01-01T00:00:00Z&to=2024-01-01T02:00:00Z", None, None),
+    ("series-delete", "DELETE", "/series/{series}", "/series/demo", "", None, None),
+]
+
+
+def path_params(route, raw_path):
+    params = {}
+    for t, p in zip(route.split("/"), raw_path.split("/")):
+        if t.startswith("{"):
+            params[t[1:-1]] = urllib.parse.unquote(p)
+    return params
+
+
+def event(fn, method, route, raw_path, query, ctype, body):
+    headers = {"accept": "application/json", "host": "abc123.execute-api.us-east-1.amazonaws.com", "user-agent": "curl/8.5.0"}
+    if ctype:
+        headers["content-type"] = ctype
+    ev = {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": "curl/8.5.0"},
+            "requestId": f"{fn}-sample",
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+            "time": "24/Nov/2026:00:00:00 +0000",
+            "timeEpoch": 1795478400000,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        ev["queryStringParameters"] = dict(urllib.parse.parse_qsl(query))
+    params = path_params(route, raw_path)
+    if params:
+        ev["pathParameters"] = params
+    if body is not None:
+        ev["body"] = body
+    return ev
+
+
+if __name__ == "__main__":
+    here = pathlib.Path(__file__).parent
+    for spec in EVENTS:
+        (here / f"{spec[0]}.json").write_text(json.dumps(event(*spec), indent=2) + "\n")
+    (here / "ORDER").write_text("".join(f"{spec[0]}\n" for spec in EVENTS))

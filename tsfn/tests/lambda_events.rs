@@ -1,0 +1,83 @@
+//! Every function as a Lambda: its sample event from `events/` is decoded by lambda_http into
+//! the request type Lambda hands the function, and goes through the function's own handler.
+//! Also keeps the three route tables in step: the host's, the events', and the workspace
+//! `Cargo.toml` router used by `cargo lambda watch`.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use tsfn::routes::ROUTES;
+use tsfn_shared::app::{App, Config, DEFAULT_MAX_BODY};
+use tsfn_shared::http::dispatch;
+
+fn expected_status(function: &str) -> u16 {
+    match function {
+        "series-put" => 201,
+        "series-delete" | "point-delete" => 204,
+        _ => 200,
+    }
+}
+
+#[tokio::test]
+async fn every_sample_event_succeeds_through_its_handler() {
+    let config = Config {
+        store: "sqlite::memory:".into(),
+        api_key: None,
+        max_body_bytes: DEFAULT_MAX_BODY,
+    };
+    let app = App::new(config).await.unwrap();
+    tsfn::seed::load_all(app.store.as_ref()).await.unwrap();
+    let dir = support::workspace_root().join("events");
+    let order = std::fs::read_to_string(dir.join("ORDER")).unwrap();
+    let order: Vec<&str> = order.lines().collect();
+    let functions: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();
+    assert_eq!(
+        order.iter().copied().collect::<BTreeSet<_>>(),
+        functions,
+        "events/ORDER must list every function once"
+    );
+    for function in order {
+        let route = ROUTES.iter().find(|r| r.function == function).unwrap();
+        let raw = std::fs::read_to_string(dir.join(format!("{function}.json"))).unwrap();
+        let event: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        assert_eq!(
+            event["routeKey"],
+            format!("{} {}", route.method, route.path),
+            "{function}: routeKey"
+        );
+        let req = lambda_http::request::from_str(&raw)
+            .unwrap_or_else(|e| panic!("{function}: not an API Gateway event: {e}"));
+        let resp = dispatch(app.clone(), req, route.handler).await;
+        let text = String::from_utf8_lossy(body_of(&resp)).into_owned();
+        assert_eq!(
+            resp.status().as_u16(),
+            expected_status(function),
+            "{function}: {text}"
+        );
+        match function {
+            "points-query" => {
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(v["points"].as_array().unwrap().len(), 5, "{text}");
+                assert_eq!(v["points"][0]["t"], "1990-01-06T00:00:00.000Z");
+            }
+            "point-get" => assert!(text.contains("353.4"), "{text}"),
+            "series-stats" => {
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert!(v["count"].as_u64().unwrap() > 500, "{text}");
+            }
+            _ => {}
+        }
+    }
+    // The writes happened and the deletes undid them.
+    let demo = tsfn_shared::model::SeriesId::parse("demo").unwrap();
+    assert!(app.store.get_series(&demo).await.unwrap().is_none());
+}
+
+fn body_of(r: &tsfn_shared::Response) -> &[u8] {
+    match r.body() {
+        lambda_http::Body::Text(s) => s.as_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        _ => &[],
+    }
+}

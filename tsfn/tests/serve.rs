@@ -1,0 +1,180 @@
+//! `tsfn serve` as a process: persistence across restarts, the bundled dataset, limits, the API
+//! key, graceful shutdown, and several processes sharing one SQLite file.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{json, rfc, Server};
+
+#[test]
+fn data_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("db/tsfn.db").display());
+    let mut s = Server::start(&store, &[("TSFN_SEED", "0")]);
+    s.put_json("/series/keep", &json!({"name": "kept", "unit": "u"}))
+        .expect(201);
+    s.write("keep", &(0..500).map(|i| (i, i as f64)).collect::<Vec<_>>());
+    assert!(s.stop(), "server did not exit on SIGTERM");
+    let s = Server::start(&store, &[("TSFN_SEED", "0")]);
+    let v = s.get("/series/keep").expect(200);
+    assert_eq!(v["name"], "kept");
+    assert_eq!(v["count"], 500);
+    assert_eq!(v["last"], rfc(499));
+}
+
+#[test]
+fn fresh_store_gets_the_bundled_dataset_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("tsfn.db").display());
+    let mut s = Server::start(&store, &[]);
+    let v = s.get("/series/co2").expect(200);
+    assert_eq!(v["unit"], "ppm");
+    assert_eq!(v["count"], 2225);
+    assert_eq!(v["first"], "1958-03-29T00:00:00.000Z");
+    let list = s.get("/series").expect(200);
+    assert_eq!(list["series"].as_array().unwrap().len(), 6);
+    // The example queries printed at start-up answer with data.
+    let v = s
+        .get("/series/co2/points?from=1990-01-01&to=1991-01-01&limit=5")
+        .expect(200);
+    assert_eq!(v["points"].as_array().unwrap().len(), 5);
+    let v = s
+        .get("/series/co2/points?every=365d&agg=mean&limit=5")
+        .expect(200);
+    assert_eq!(v["points"].as_array().unwrap().len(), 5);
+    // A user's deletion is not undone by the next start.
+    s.delete("/series/seattle-wind").expect(204);
+    s.stop();
+    let s = Server::start(&store, &[]);
+    s.get("/series/seattle-wind").expect_error(404, None);
+    assert_eq!(
+        s.get("/series").expect(200)["series"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+}
+
+#[test]
+fn oversized_bodies_get_413() {
+    let s = Server::start(
+        "sqlite::memory:",
+        &[("TSFN_SEED", "0"), ("TSFN_MAX_BODY_BYTES", "1000")],
+    );
+    let mut csv = String::from("t,v\n");
+    for i in 0..200 {
+        csv.push_str(&format!("{i},{i}\n"));
+    }
+    let v = s
+        .send("POST", "/series/big/points", Some("text/csv"), csv)
+        .expect_error(413, None);
+    assert_eq!(v["error"]["code"], "payload_too_large");
+    s.get("/series/big").expect_error(404, None);
+    s.send("POST", "/series/big/points", Some("text/csv"), "t,v\n1,1\n")
+        .expect(201);
+}
+
+#[test]
+fn api_key_guards_every_route_but_probes() {
+    let s = Server::start(
+        "sqlite::memory:",
+        &[("TSFN_SEED", "0"), ("TSFN_API_KEY", "s3cret")],
+    );
+    s.get("/series").expect_error(401, None);
+    s.get("/health").expect(200);
+    s.get("/ready").expect(200);
+    let c = support::client();
+    let r = c
+        .get(s.url("/series"))
+        .header("authorization", "Bearer s3cret")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .get(s.url("/series"))
+        .header("x-api-key", "s3cret")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .get(s.url("/series"))
+        .header("x-api-key", "wrong")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[test]
+fn sigterm_lets_in_flight_requests_finish() {
+    let mut s = Server::sqlite_memory();
+    let url = s.url("/series/slow/points");
+    // A large write is in flight when the signal arrives; it must still complete.
+    let mut csv = String::from("t,v\n");
+    for i in 0..200_000 {
+        csv.push_str(&format!("{i},{i}\n"));
+    }
+    let writer = std::thread::spawn(move || {
+        let r = support::client()
+            .post(url)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    });
+    std::thread::sleep(Duration::from_millis(30));
+    assert!(s.stop(), "server did not exit after draining");
+    let (status, body) = writer.join().unwrap();
+    assert_eq!(status, 201, "{body}");
+}
+
+#[test]
+fn two_processes_on_one_sqlite_file_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("shared.db").display());
+    let a = Server::start(&store, &[("TSFN_SEED", "0")]);
+    let b = Server::start(&store, &[("TSFN_SEED", "0")]);
+    let (base_a, base_b) = (a.base.clone(), b.base.clone());
+    // Each process gets 4 concurrent clients writing disjoint timestamps of the same series,
+    // plus one series of its own; 40 batches of 250 points per client.
+    let mut handles = Vec::new();
+    for (w, base) in [base_a.clone(), base_a, base_b.clone(), base_b]
+        .into_iter()
+        .cycle()
+        .take(8)
+        .enumerate()
+    {
+        handles.push(std::thread::spawn(move || {
+            let c = support::client();
+            for batch in 0..40 {
+                let mut body = String::from("t,v\n");
+                for i in 0..250 {
+                    let t = (w * 1_000_000 + batch * 1000 + i) as i64;
+                    body.push_str(&format!("{t},{w}\n"));
+                }
+                for series in ["together", &format!("own-{w}")] {
+                    let r = c
+                        .post(format!("{base}/series/{series}/points"))
+                        .header("content-type", "text/csv")
+                        .body(body.clone())
+                        .send()
+                        .unwrap();
+                    assert!(r.status().is_success(), "{}", r.text().unwrap());
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(a.get("/series/together").expect(200)["count"], 8 * 40 * 250);
+    assert_eq!(b.get("/series/together").expect(200)["count"], 8 * 40 * 250);
+    for w in 0..8 {
+        assert_eq!(
+            a.get(&format!("/series/own-{w}")).expect(200)["count"],
+            40 * 250
+        );
+    }
+}
