@@ -79,10 +79,11 @@ pub async fn open(url: &str) -> Result<DynStore> {
 }
 
 pub fn compiled_backends() -> Vec<&'static str> {
-    let mut v = Vec::new();
-    #[cfg(feature = "sqlite")]
-    v.push("sqlite");
-    v
+    [("sqlite", cfg!(feature = "sqlite"))]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| name)
+        .collect()
 }
 
 pub(crate) fn not_found(id: &SeriesId) -> Error {
