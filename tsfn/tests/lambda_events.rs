@@ -81,3 +81,47 @@ fn body_of(r: &tsfn_shared::Response) -> &[u8] {
         _ => &[],
     }
 }
+
+#[test]
+fn cargo_lambda_router_matches_the_host_routes() {
+    let manifest = std::fs::read_to_string(support::workspace_root().join("Cargo.toml")).unwrap();
+    let manifest: toml::Value = toml::from_str(&manifest).unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_table()
+        .expect("router table");
+    let mut in_cargo = BTreeSet::new();
+    for (path, entries) in router {
+        for e in entries.as_array().expect("list of {method, function}") {
+            in_cargo.insert((
+                e["method"].as_str().unwrap().to_owned(),
+                path.clone(),
+                e["function"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    let in_host: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_owned(),
+                r.path.to_owned(),
+                r.function.to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(in_cargo, in_host);
+    // Each function is a workspace member whose package name is the function name.
+    for r in ROUTES {
+        let crate_manifest = support::workspace_root()
+            .join("functions")
+            .join(r.function)
+            .join("Cargo.toml");
+        let text = std::fs::read_to_string(&crate_manifest)
+            .unwrap_or_else(|_| panic!("missing {}", crate_manifest.display()));
+        assert!(
+            text.contains(&format!("name = \"{}\"", r.function)),
+            "{}",
+            crate_manifest.display()
+        );
+    }
+}
