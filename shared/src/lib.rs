@@ -5,14 +5,18 @@
 //! - [`query`]: range queries, buckets and statistics over any store;
 //! - [`http`], [`error`]: the HTTP contract and the one error-to-status mapping;
 //! - [`app`], [`lambda`], [`telemetry`]: process setup for Lambda and `tsfn serve`;
+//! - [`analysis`], `plot` (feature `plot`): what analysis jobs compute;
 //! - [`views`]: the JSON shapes of responses.
 
+pub mod analysis;
 pub mod app;
 pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod lambda;
 pub mod model;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod query;
 pub mod store;
 pub mod telemetry;

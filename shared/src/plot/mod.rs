@@ -1,0 +1,1 @@
+//! Line charts of one or several series as PNG or SVG.
