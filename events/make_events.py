@@ -5,10 +5,14 @@ Run from the repository root after changing a route: `python3 events/make_events
 Reads use the bundled dataset (series `co2`); writes use a series `demo` they create themselves,
 so invoking them in this order succeeds on a store loaded with `tsfn seed`:
 reads, series-put, points-write, point-put, point-delete, points-delete, series-delete.
+The job events address the sample job `tsfn seed` queues (a summary of `co2`), which the
+`worker` event (not an HTTP event: `{"job_id": ...}`) runs before it is read and deleted.
 """
 import json
 import pathlib
 import urllib.parse
+
+SAMPLE_JOB = "00000000-0000-4000-8000-000000000001"
 
 EVENTS = [
     # function, method, route, raw path, query, content type, body
@@ -28,6 +32,13 @@ EVENTS = [
     ("point-delete", "DELETE", "/series/{series}/points/{t}", "/series/demo/points/2024-01-01T03:00:00Z", "", None, None),
     ("points-delete", "DELETE", "/series/{series}/points", "/series/demo/points", "from=2024-01-01T00:00:00Z&to=2024-01-01T02:00:00Z", None, None),
     ("series-delete", "DELETE", "/series/{series}", "/series/demo", "", None, None),
+    ("jobs-submit", "POST", "/jobs", "/jobs", "", "application/json",
+     json.dumps({"kind": "trend", "series": "co2", "from": "1980-01-01", "to": "2000-01-01"})),
+    ("jobs-list", "GET", "/jobs", "/jobs", "limit=10", None, None),
+    ("worker", None, None, None, None, None, None),
+    ("job-get", "GET", "/jobs/{id}", f"/jobs/{SAMPLE_JOB}", "", None, None),
+    ("job-result", "GET", "/jobs/{id}/result", f"/jobs/{SAMPLE_JOB}/result", "", None, None),
+    ("job-delete", "DELETE", "/jobs/{id}", f"/jobs/{SAMPLE_JOB}", "", None, None),
 ]
 
 
@@ -76,5 +87,6 @@ def event(fn, method, route, raw_path, query, ctype, body):
 if __name__ == "__main__":
     here = pathlib.Path(__file__).parent
     for spec in EVENTS:
-        (here / f"{spec[0]}.json").write_text(json.dumps(event(*spec), indent=2) + "\n")
+        ev = {"job_id": SAMPLE_JOB} if spec[0] == "worker" else event(*spec)
+        (here / f"{spec[0]}.json").write_text(json.dumps(ev, indent=2) + "\n")
     (here / "ORDER").write_text("".join(f"{spec[0]}\n" for spec in EVENTS))

@@ -40,12 +40,18 @@ impl Config {
 pub struct App {
     pub config: Config,
     pub store: DynStore,
+    /// Wakes in-process workers when a job is submitted (other processes poll).
+    pub job_signal: tokio::sync::Notify,
 }
 
 impl App {
     pub async fn new(config: Config) -> Result<Arc<Self>> {
         let store = store::open(&config.store).await?;
-        Ok(Arc::new(App { config, store }))
+        Ok(Arc::new(App {
+            config,
+            store,
+            job_signal: tokio::sync::Notify::new(),
+        }))
     }
 
     pub async fn from_env() -> Result<Arc<Self>> {

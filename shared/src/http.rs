@@ -158,14 +158,18 @@ pub fn json_body<'a, T: serde::Deserialize<'a>>(req: &'a Request) -> Result<T> {
             "request body is empty: send a JSON object",
         ));
     }
-    serde_json::from_slice(b).map_err(|e| {
-        let msg = e.to_string();
-        // serde names unknown or missing fields in backquotes; surface that as the field.
-        let field = msg
-            .split('`')
-            .nth(1)
-            .filter(|_| msg.contains("field"))
-            .unwrap_or("body");
+    let mut de = serde_json::Deserializer::from_slice(b);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        let field = match msg.split('`').nth(1) {
+            Some(f) if msg.starts_with("unknown field") || msg.starts_with("missing field") => {
+                f.to_owned()
+            }
+            _ if e.inner().is_syntax() || e.inner().is_eof() => "body".to_owned(),
+            _ if path != "." => path,
+            _ => "body".to_owned(),
+        };
         Error::invalid(field, format!("invalid JSON body: {msg}"))
     })
 }

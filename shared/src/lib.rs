@@ -5,7 +5,7 @@
 //! - [`query`]: range queries, buckets and statistics over any store;
 //! - [`http`], [`error`]: the HTTP contract and the one error-to-status mapping;
 //! - [`app`], [`lambda`], [`telemetry`]: process setup for Lambda and `tsfn serve`;
-//! - [`analysis`], `plot` (feature `plot`): what analysis jobs compute;
+//! - [`jobs`], [`analysis`], [`plot`]: analysis jobs, their queue and workers, what they compute;
 //! - [`views`]: the JSON shapes of responses.
 
 pub mod analysis;
@@ -13,9 +13,9 @@ pub mod app;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod jobs;
 pub mod lambda;
 pub mod model;
-#[cfg(feature = "plot")]
 pub mod plot;
 pub mod query;
 pub mod store;

@@ -174,7 +174,7 @@ pub async fn points(store: &dyn Store, id: &SeriesId, q: &PointsQuery) -> Result
 
 /// Running aggregate of one bucket.
 #[derive(Debug, Clone, Copy)]
-struct Acc {
+pub(crate) struct Acc {
     count: u64,
     sum: f64,
     min: f64,
@@ -184,7 +184,7 @@ struct Acc {
 }
 
 impl Acc {
-    fn new(p: Point) -> Self {
+    pub(crate) fn new(p: Point) -> Self {
         Acc {
             count: 1,
             sum: p.v,
@@ -195,7 +195,7 @@ impl Acc {
         }
     }
 
-    fn add(&mut self, p: Point) {
+    pub(crate) fn add(&mut self, p: Point) {
         self.count += 1;
         self.sum += p.v;
         self.min = self.min.min(p.v);
@@ -208,7 +208,7 @@ impl Acc {
         }
     }
 
-    fn value(&self, agg: Agg) -> f64 {
+    pub(crate) fn value(&self, agg: Agg) -> f64 {
         match agg {
             Agg::Mean => self.sum / self.count as f64,
             Agg::Min => self.min,
@@ -224,6 +224,34 @@ impl Acc {
 /// Start of the bucket holding `t`, buckets aligned on the epoch.
 pub fn bucket_start(t: i64, every: i64) -> i64 {
     t - t.rem_euclid(every)
+}
+
+/// Buckets points already in ascending time order: one point per non-empty bucket, at its start.
+pub fn bucketize(points: &[Point], every: i64, agg: Agg) -> Vec<Point> {
+    let mut out = Vec::new();
+    let mut cur: Option<(i64, Acc)> = None;
+    for &p in points {
+        let start = bucket_start(p.t, every);
+        match &mut cur {
+            Some((s, acc)) if *s == start => acc.add(p),
+            _ => {
+                if let Some((s, acc)) = cur.take() {
+                    out.push(Point {
+                        t: s,
+                        v: acc.value(agg),
+                    });
+                }
+                cur = Some((start, Acc::new(p)));
+            }
+        }
+    }
+    if let Some((s, acc)) = cur {
+        out.push(Point {
+            t: s,
+            v: acc.value(agg),
+        });
+    }
+    out
 }
 
 async fn buckets(

@@ -5,14 +5,18 @@
 use std::process::ExitCode;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tsfn::{routes, seed, server};
 use tsfn_shared::app::{App, Config};
+use tsfn_shared::jobs::{worker as jobs_worker, Policy};
 
 const USAGE: &str = "\
 tsfn: time-series functions
 
 USAGE:
     tsfn [serve] [--bind ADDR] [--store URL] [--no-seed]
+    tsfn worker [--store URL]  run job workers only (the API runs elsewhere)
     tsfn seed [--store URL] load the bundled dataset into the store (idempotent)
     tsfn routes            print the route table (method, path, function)
     tsfn --help | --version
@@ -21,6 +25,10 @@ ENVIRONMENT (flags win):
     TSFN_BIND             address to listen on (default 127.0.0.1:3000)
     TSFN_STORE            sqlite://PATH (default sqlite://./data/tsfn.db) or sqlite::memory:
     TSFN_SEED             0 to start without loading the bundled dataset into an empty store
+    TSFN_WORKERS          job workers in this process (default 2; 0 in `serve` = API only)
+    TSFN_JOB_LEASE_MS     a running job's lease; a dead worker's job is retried after it (default 30000)
+    TSFN_JOB_MAX_ATTEMPTS claims before a job fails for good (default 3)
+    WORKER_ID / POD_IP    the name workers record in jobs (default host:pid)
     TSFN_API_KEY          require this key (Authorization: Bearer KEY) on every route but /health, /ready
     TSFN_MAX_BODY_BYTES   request body limit in bytes (default 33554432)
     RUST_LOG              log filter (default info)
@@ -74,6 +82,7 @@ async fn main() -> ExitCode {
     let result = match args.command.as_str() {
         "serve" => serve(args).await,
         "seed" => seed_store(args).await,
+        "worker" => worker(args).await,
         "routes" => {
             for r in routes::ROUTES {
                 println!("{:<7} {:<32} {}", r.method, r.path, r.function);
@@ -158,7 +167,68 @@ async fn serve(args: Args) -> Result<(), String> {
     println!("  curl -s 'http://{addr}/series/co2/points?every=365d&agg=mean&limit=5'");
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    let (stop, stopped) = watch::channel(false);
+    let workers = spawn_workers(&app, stopped)?;
     server::serve(app, listener, shutdown_signal()).await;
+    let _ = stop.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    Ok(())
+}
+
+/// Starts `TSFN_WORKERS` (default 2) worker loops in this process.
+fn spawn_workers(
+    app: &std::sync::Arc<App>,
+    stopped: watch::Receiver<bool>,
+) -> Result<Vec<JoinHandle<()>>, String> {
+    let n: usize = match std::env::var("TSFN_WORKERS") {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .map_err(|_| format!("TSFN_WORKERS: not a number: {v:?}"))?,
+        _ => 2,
+    };
+    let policy = Policy::from_env().map_err(|e| e.to_string())?;
+    let name = jobs_worker::worker_name();
+    Ok((0..n)
+        .map(|i| {
+            let worker = if n == 1 {
+                name.clone()
+            } else {
+                format!("{name}/{i}")
+            };
+            tokio::spawn(jobs_worker::run(
+                app.clone(),
+                worker,
+                policy,
+                stopped.clone(),
+            ))
+        })
+        .collect())
+}
+
+/// `tsfn worker`: job workers against the configured store, no HTTP. Stops on SIGINT/SIGTERM after
+/// finishing (or handing back) the jobs in hand.
+async fn worker(args: Args) -> Result<(), String> {
+    let config = config(&args)?;
+    let store_url = config.store.clone();
+    let app = App::new(config)
+        .await
+        .map_err(|e| format!("cannot open store {store_url}: {e}"))?;
+    let (stop, stopped) = watch::channel(false);
+    let workers = spawn_workers(&app, stopped)?;
+    println!(
+        "tsfn worker {} running {} worker(s) on {store_url}",
+        jobs_worker::worker_name(),
+        workers.len()
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
     Ok(())
 }
 

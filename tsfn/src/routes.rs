@@ -43,6 +43,11 @@ pub static ROUTES: &[Route] = &[
     route!(point_put, "point-put"),
     route!(point_delete, "point-delete"),
     route!(series_stats, "series-stats"),
+    route!(jobs_submit, "jobs-submit"),
+    route!(jobs_list, "jobs-list"),
+    route!(job_get, "job-get"),
+    route!(job_result, "job-result"),
+    route!(job_delete, "job-delete"),
     route!(health, "health"),
     route!(ready, "ready"),
 ];

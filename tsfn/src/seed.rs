@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use tsfn_shared::app::now_ms;
 use tsfn_shared::ingest::{self, Format};
+use tsfn_shared::jobs::{Job, JobSpec};
 use tsfn_shared::model::{SeriesId, SeriesMeta};
 use tsfn_shared::store::Store;
 use tsfn_shared::Result;
@@ -79,7 +80,11 @@ pub async fn seed_if_empty(store: &dyn Store) -> Result<usize> {
     load_all(store).await
 }
 
-/// Writes every bundled series (metadata and points); idempotent. Returns how many points.
+/// The id of the sample job `load_all` queues (a summary of `co2`); the sample events use it.
+pub const SAMPLE_JOB: &str = "00000000-0000-4000-8000-000000000001";
+
+/// Writes every bundled series (metadata and points) and queues the sample job unless it
+/// exists; idempotent. Returns how many points.
 pub async fn load_all(store: &dyn Store) -> Result<usize> {
     let mut total = 0;
     for d in DATASETS {
@@ -96,6 +101,14 @@ pub async fn load_all(store: &dyn Store) -> Result<usize> {
         total += points.len();
         store.put_series(&id, &meta, now_ms()).await?;
         store.write_points(&id, points, now_ms()).await?;
+    }
+    if store.get_job(SAMPLE_JOB).await?.is_none() {
+        let spec = JobSpec::from_submission(br#"{"kind": "summary", "series": "co2"}"#)?;
+        let job = Job {
+            id: SAMPLE_JOB.to_owned(),
+            ..Job::new(spec, now_ms())
+        };
+        store.create_job(&job).await?;
     }
     Ok(total)
 }

@@ -14,7 +14,8 @@ use tsfn_shared::http::dispatch;
 fn expected_status(function: &str) -> u16 {
     match function {
         "series-put" => 201,
-        "series-delete" | "point-delete" => 204,
+        "jobs-submit" => 202,
+        "series-delete" | "point-delete" | "job-delete" => 204,
         _ => 200,
     }
 }
@@ -31,13 +32,24 @@ async fn every_sample_event_succeeds_through_its_handler() {
     let dir = support::workspace_root().join("events");
     let order = std::fs::read_to_string(dir.join("ORDER")).unwrap();
     let order: Vec<&str> = order.lines().collect();
-    let functions: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();
+    let mut functions: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();
+    functions.insert("worker");
     assert_eq!(
         order.iter().copied().collect::<BTreeSet<_>>(),
         functions,
         "events/ORDER must list every function once"
     );
     for function in order {
+        if function == "worker" {
+            // Not an HTTP event: the worker runs the job its event names.
+            let raw = std::fs::read_to_string(dir.join("worker.json")).unwrap();
+            let event: worker::JobEvent = serde_json::from_str(&raw).unwrap();
+            let report = worker::handle(app.clone(), event, "lambda:sample")
+                .await
+                .unwrap();
+            assert_eq!(report.status, "succeeded", "{report:?}");
+            continue;
+        }
         let route = ROUTES.iter().find(|r| r.function == function).unwrap();
         let raw = std::fs::read_to_string(dir.join(format!("{function}.json"))).unwrap();
         let event: serde_json::Value = serde_json::from_str(&raw).unwrap();
@@ -62,6 +74,8 @@ async fn every_sample_event_succeeds_through_its_handler() {
                 assert_eq!(v["points"][0]["t"], "1990-01-06T00:00:00.000Z");
             }
             "point-get" => assert!(text.contains("353.4"), "{text}"),
+            "job-get" => assert!(text.contains("\"worker\":\"lambda:sample\""), "{text}"),
+            "job-result" => assert!(text.contains("\"count\":2225"), "{text}"),
             "series-stats" => {
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap();
                 assert!(v["count"].as_u64().unwrap() > 500, "{text}");

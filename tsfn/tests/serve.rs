@@ -108,7 +108,7 @@ fn api_key_guards_every_route_but_probes() {
 
 #[test]
 fn sigterm_lets_in_flight_requests_finish() {
-    let mut s = Server::sqlite_memory();
+    let mut s = Server::sqlite_memory(&[]);
     let url = s.url("/series/slow/points");
     // A large write is in flight when the signal arrives; it must still complete.
     let mut csv = String::from("t,v\n");

@@ -12,10 +12,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::{Error, Result};
+use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_jobs;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -58,6 +61,57 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes the points in `range`; returns how many there were.
     async fn delete_points(&self, id: &SeriesId, range: Range) -> Result<u64>;
+
+    // ---- jobs ----
+
+    /// Stores a new queued job.
+    async fn create_job(&self, job: &Job) -> Result<()>;
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>>;
+
+    /// Jobs newest first, optionally of one status, starting after `after` (created, id).
+    async fn list_jobs(
+        &self,
+        status: Option<JobStatus>,
+        after: Option<(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<Job>>;
+
+    /// Atomically claims the oldest runnable job: queued, or running with an expired lease
+    /// (its worker died). Sets running, the worker, attempts + 1 and a lease until `now + lease_ms`.
+    /// A job whose attempts already reached `max_attempts` is failed instead of claimed.
+    async fn claim_next(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<(Job, Claim)>>;
+
+    /// The same for one given job (event-driven workers are handed a job id).
+    async fn claim_job(
+        &self,
+        id: &str,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<(Job, Claim)>>;
+
+    /// Extends the lease and records progress; false when the claim is no longer current.
+    async fn renew(&self, claim: &Claim, now: i64, lease_ms: i64, progress: u8) -> Result<bool>;
+
+    /// Stores the outcome (and result) if the claim is still current; false otherwise.
+    async fn finish(&self, claim: &Claim, outcome: &Outcome, now: i64) -> Result<bool>;
+
+    /// Gives a claimed job back to the queue (graceful shutdown); false when the claim is stale.
+    async fn release(&self, claim: &Claim) -> Result<bool>;
+
+    /// The result of a succeeded job: content type and bytes.
+    async fn get_result(&self, id: &str) -> Result<Option<(String, Vec<u8>)>>;
+
+    /// Deletes a finished job with its result, or withdraws a queued one.
+    async fn remove_job(&self, id: &str) -> Result<Removal>;
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -15,8 +15,10 @@ use rusqlite::{
 };
 use tokio::sync::Semaphore;
 
+use super::sqlite_jobs as jobs;
 use super::{not_found, Store};
 use crate::error::{Error, Result};
+use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 
 const SCHEMA: &str = "
@@ -98,8 +100,11 @@ impl SqliteStore {
         }
         conn.set_prepared_statement_cache_capacity(32);
         // Schema creation takes the write lock so concurrent first starts do not race.
-        conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))
-            .map_err(db_err)?;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {SCHEMA} {} COMMIT;",
+            jobs::SCHEMA
+        ))
+        .map_err(db_err)?;
         Ok(conn)
     }
 
@@ -130,7 +135,7 @@ impl SqliteStore {
     }
 }
 
-fn db_err(e: rusqlite::Error) -> Error {
+pub(super) fn db_err(e: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode::*;
     match e.sqlite_error_code() {
         Some(DatabaseBusy | DatabaseLocked) => Error::Unavailable("database is busy, retry".into()),
@@ -191,7 +196,7 @@ fn get_info(conn: &Connection, id: &str) -> Result<Option<SeriesInfo>> {
         .transpose()
 }
 
-fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>> {
+pub(super) fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)
 }
@@ -375,5 +380,77 @@ impl Store for SqliteStore {
             Ok(n as u64)
         })
         .await
+    }
+
+    async fn create_job(&self, job: &Job) -> Result<()> {
+        let job = job.clone();
+        self.with(move |c| jobs::create(c, &job)).await
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        let id = id.to_owned();
+        self.with(move |c| jobs::get(c, &id)).await
+    }
+
+    async fn list_jobs(
+        &self,
+        status: Option<JobStatus>,
+        after: Option<(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<Job>> {
+        self.with(move |c| jobs::list(c, status, after, limit))
+            .await
+    }
+
+    async fn claim_next(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<(Job, Claim)>> {
+        let worker = worker.to_owned();
+        self.with(move |c| jobs::claim(c, None, &worker, now, lease_ms, max_attempts))
+            .await
+    }
+
+    async fn claim_job(
+        &self,
+        id: &str,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<(Job, Claim)>> {
+        let (id, worker) = (id.to_owned(), worker.to_owned());
+        self.with(move |c| jobs::claim(c, Some(&id), &worker, now, lease_ms, max_attempts))
+            .await
+    }
+
+    async fn renew(&self, claim: &Claim, now: i64, lease_ms: i64, progress: u8) -> Result<bool> {
+        let claim = claim.clone();
+        self.with(move |c| jobs::renew(c, &claim, now, lease_ms, progress))
+            .await
+    }
+
+    async fn finish(&self, claim: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
+        let (claim, outcome) = (claim.clone(), outcome.clone());
+        self.with(move |c| jobs::finish(c, &claim, &outcome, now))
+            .await
+    }
+
+    async fn release(&self, claim: &Claim) -> Result<bool> {
+        let claim = claim.clone();
+        self.with(move |c| jobs::release(c, &claim)).await
+    }
+
+    async fn get_result(&self, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+        let id = id.to_owned();
+        self.with(move |c| jobs::result(c, &id)).await
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<Removal> {
+        let id = id.to_owned();
+        self.with(move |c| jobs::remove(c, &id)).await
     }
 }

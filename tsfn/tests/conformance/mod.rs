@@ -5,6 +5,9 @@
 
 use crate::support::{json, rfc, Server, Value};
 
+/// `start(extra_env)` starts a fresh server of the backend under test.
+pub type Start = fn(&[(&str, &str)]) -> Server;
+
 #[macro_export]
 macro_rules! conformance_tests {
     ($start:expr) => {
@@ -13,14 +16,25 @@ macro_rules! conformance_tests {
             pagination_over_pages, bucket_aggregates, bucket_pagination, single_points,
             delete_range, stats_values, idempotent_rewrites, not_found_errors,
             write_errors_name_the_spot, rejected_bulk_writes_write_nothing, query_errors,
-            routing_errors, timestamps_forms);
+            routing_errors, timestamps_forms,
+            job_lifecycle, job_validation, job_kinds, job_plots, job_big_result);
+        $crate::conformance_tests!(@with_start $start;
+            job_queue_without_workers);
     };
     (@each $start:expr; $($name:ident),*) => {
         $(
             #[test]
             fn $name() {
-                let server = $start();
+                let server = $start(&[]);
                 $crate::conformance::$name(&server);
+            }
+        )*
+    };
+    (@with_start $start:expr; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::conformance::$name($start);
             }
         )*
     };
@@ -583,5 +597,430 @@ pub fn timestamps_forms(s: &Server) {
         s.get("/series/ts/points/2023-11-14T22:13:20.125Z")
             .expect(200)["v"],
         1.0
+    );
+}
+
+// ---- jobs ----
+
+/// Polls a job until it has finished (bounded) and returns its record.
+pub fn wait_job(s: &Server, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let v = s.get(&format!("/jobs/{id}")).expect(200);
+        if v["status"] == "succeeded" || v["status"] == "failed" {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job did not finish: {v}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Submits a job, asserts 202 + Location, and returns its id.
+pub fn submit(s: &Server, body: Value) -> String {
+    let r = s.post_json("/jobs", &body);
+    let v = r.expect(202);
+    let id = v["id"].as_str().expect("job id").to_owned();
+    assert_eq!(v["status"], "queued");
+    let location = r
+        .headers
+        .get("location")
+        .expect("Location header")
+        .to_str()
+        .unwrap();
+    assert_eq!(location, format!("/jobs/{id}"));
+    id
+}
+
+/// Submits, waits for success, and returns (job record, result body).
+pub fn run_job(s: &Server, body: Value) -> (Value, crate::support::Resp) {
+    let id = submit(s, body.clone());
+    let job = wait_job(s, &id);
+    assert_eq!(job["status"], "succeeded", "{body} -> {job}");
+    let r = s.get(&format!("/jobs/{id}/result"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    (job, r)
+}
+
+pub fn job_lifecycle(s: &Server) {
+    let vals = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+    s.write(
+        "jl",
+        &vals
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (1_000 + i as i64, v))
+            .collect::<Vec<_>>(),
+    );
+    let (job, r) = run_job(s, json!({"kind": "summary", "series": "jl"}));
+    assert_eq!(job["kind"], "summary");
+    assert_eq!(job["series"], json!(["jl"]));
+    assert_eq!(job["attempts"], 1);
+    assert_eq!(job["progress"], 100);
+    assert!(
+        job["worker"].as_str().is_some_and(|w| !w.is_empty()),
+        "{job}"
+    );
+    assert!(
+        job["started"].is_string() && job["finished"].is_string(),
+        "{job}"
+    );
+    assert_eq!(
+        job["result_url"],
+        format!("/jobs/{}/result", job["id"].as_str().unwrap())
+    );
+    assert_eq!(r.headers["content-type"], "application/json");
+    assert_eq!(job["result_size"], r.body.len());
+    let v = r.json();
+    assert_eq!(v["count"], 8);
+    assert_eq!(v["mean"], 5.0);
+    assert_eq!(v["stddev"], 2.0);
+    let id = job["id"].as_str().unwrap();
+    // Listed, filterable by status.
+    let list = s.get("/jobs?status=succeeded").expect(200);
+    assert!(list["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|j| j["id"] == id));
+    let list = s.get("/jobs?status=failed").expect(200);
+    assert!(!list["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|j| j["id"] == id));
+    // A range narrows the data.
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "summary", "series": "jl", "from": 1_004, "to": "1970-01-01T00:16:47Z"}),
+    );
+    assert_eq!(r.json()["count"], 3);
+    // Deleting a finished job removes it and its result.
+    s.delete(&format!("/jobs/{id}")).expect(204);
+    s.get(&format!("/jobs/{id}")).expect_error(404, None);
+    s.get(&format!("/jobs/{id}/result")).expect_error(404, None);
+    s.delete(&format!("/jobs/{id}")).expect_error(404, None);
+    // A job over a series that does not exist fails with a readable message.
+    let id = submit(s, json!({"kind": "trend", "series": "nowhere"}));
+    let job = wait_job(s, &id);
+    assert_eq!(job["status"], "failed");
+    assert!(job["error"].as_str().unwrap().contains("nowhere"), "{job}");
+    let v = s.get(&format!("/jobs/{id}/result")).expect_error(409, None);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("failed"),
+        "{v}"
+    );
+}
+
+pub fn job_validation(s: &Server) {
+    let cases = [
+        (json!({"series": "a"}), "kind"),
+        (json!({"kind": "plot"}), "series"),
+        (json!({"kind": "fft", "series": "a"}), "kind"),
+        (json!({"kind": "summary", "series": "A!"}), "series"),
+        (json!({"kind": "summary", "series": ["a", "b"]}), "series"),
+        (json!({"kind": "correlation", "series": "a"}), "series"),
+        (
+            json!({"kind": "plot", "series": ["a","b","c","d","e","f","g","h","i"]}),
+            "series",
+        ),
+        (
+            json!({"kind": "summary", "series": "a", "from": "2024-02-01", "to": "2024-01-01"}),
+            "from",
+        ),
+        (
+            json!({"kind": "summary", "series": "a", "from": "soon"}),
+            "from",
+        ),
+        (
+            json!({"kind": "summary", "series": "a", "color": "red"}),
+            "color",
+        ),
+        (
+            json!({"kind": "summary", "series": "a", "params": []}),
+            "params",
+        ),
+        (
+            json!({"kind": "histogram", "series": "a", "params": {"bins": 0}}),
+            "params.bins",
+        ),
+        (
+            json!({"kind": "histogram", "series": "a", "params": {"buckets": 3}}),
+            "params.buckets",
+        ),
+        (
+            json!({"kind": "rolling", "series": "a", "params": {"window": 1}}),
+            "params.window",
+        ),
+        (
+            json!({"kind": "rolling", "series": "a", "params": {"stat": "mode"}}),
+            "params.stat",
+        ),
+        (
+            json!({"kind": "resample", "series": "a", "params": {"every": "1y"}}),
+            "params.every",
+        ),
+        (
+            json!({"kind": "resample", "series": "a", "params": {"every": "1d", "agg": "median"}}),
+            "params.agg",
+        ),
+        (
+            json!({"kind": "anomalies", "series": "a", "params": {"threshold": -1}}),
+            "params.threshold",
+        ),
+        (
+            json!({"kind": "plot", "series": "a", "params": {"format": "gif"}}),
+            "params.format",
+        ),
+        (
+            json!({"kind": "plot", "series": "a", "params": {"width": 10}}),
+            "params.width",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = s.post_json("/jobs", &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        assert_eq!(r.json()["error"]["field"], field, "{body}: {}", r.text());
+    }
+    s.send("POST", "/jobs", Some("application/json"), "{")
+        .expect_error(400, Some("body"));
+    s.send("POST", "/jobs", Some("application/json"), "")
+        .expect_error(400, Some("body"));
+    s.get("/jobs/not-a-uuid").expect_error(400, Some("id"));
+    s.get("/jobs/00000000-0000-4000-8000-00000000abcd")
+        .expect_error(404, None);
+    s.get("/jobs?status=done").expect_error(400, Some("status"));
+    s.get("/jobs?limit=0").expect_error(400, Some("limit"));
+    s.get("/jobs?cursor=zz").expect_error(400, Some("cursor"));
+    // Nothing was queued by the rejected submissions.
+    assert_eq!(s.get("/jobs").expect(200)["jobs"], json!([]));
+}
+
+/// Each analysis kind through HTTP, checked against independently known values.
+pub fn job_kinds(s: &Server) {
+    // A perfect line: v = 2 + 0.5 per day, one point per day.
+    let day = 86_400;
+    s.write(
+        "line",
+        &(0..100)
+            .map(|i| (1_700_006_400 + i * day, 2.0 + 0.5 * i as f64))
+            .collect::<Vec<_>>(),
+    );
+    let (_, r) = run_job(s, json!({"kind": "trend", "series": "line"}));
+    let v = r.json();
+    assert!(
+        (v["slope_per_day"].as_f64().unwrap() - 0.5).abs() < 1e-9,
+        "{v}"
+    );
+    assert!(
+        (v["slope_per_year"].as_f64().unwrap() - 0.5 * 365.25).abs() < 1e-6,
+        "{v}"
+    );
+    assert!((v["r2"].as_f64().unwrap() - 1.0).abs() < 1e-12, "{v}");
+    assert!((v["intercept"].as_f64().unwrap() - 2.0).abs() < 1e-9, "{v}");
+    // Correlation of a series with itself and with its mirror.
+    s.write(
+        "mirror",
+        &(0..100)
+            .map(|i| (1_700_006_400 + i * day, -(2.0 + 0.5 * i as f64)))
+            .collect::<Vec<_>>(),
+    );
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "correlation", "series": ["line", "line"], "params": {"every": "1d"}}),
+    );
+    assert!((r.json()["r"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "correlation", "series": ["line", "mirror"], "params": {"every": "1d"}}),
+    );
+    let v = r.json();
+    assert!((v["r"].as_f64().unwrap() + 1.0).abs() < 1e-12, "{v}");
+    assert_eq!(v["n"], 100);
+    // Rolling mean of a constant is the constant.
+    s.write(
+        "flat",
+        &(0..50).map(|i| (1_000 + i, 7.0)).collect::<Vec<_>>(),
+    );
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "rolling", "series": "flat", "params": {"window": 5}}),
+    );
+    let v = r.json();
+    let pts = v["points"].as_array().unwrap();
+    assert_eq!(pts.len(), 46);
+    assert!(pts.iter().all(|p| p["v"] == 7.0), "{v}");
+    assert_eq!(pts[0]["t"], rfc(1_004));
+    // Histogram of 0..100 in 4 bins.
+    s.write(
+        "ramp",
+        &(0..100).map(|i| (1_000 + i, i as f64)).collect::<Vec<_>>(),
+    );
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "histogram", "series": "ramp", "params": {"bins": 4, "min": 0, "max": 100}}),
+    );
+    let v = r.json();
+    let counts: Vec<u64> = v["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [25, 25, 25, 25], "{v}");
+    // Resample sums per 10 s: 0+..+9 = 45, 10+..+19 = 145, ...
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "resample", "series": "ramp", "from": 1_000, "to": 1_020, "params": {"every": "10s", "agg": "sum"}}),
+    );
+    let v = r.json();
+    let sums: Vec<f64> = v["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["v"].as_f64().unwrap())
+        .collect();
+    assert_eq!(sums, [45.0, 145.0], "{v}");
+    // Anomalies: one spike in a gently wavy series is found, at its time.
+    let mut wavy: Vec<(i64, f64)> = (0..300)
+        .map(|i| (1_000 + i, 10.0 + ((i % 7) as f64) * 0.1))
+        .collect();
+    wavy[200].1 = 50.0;
+    s.write("wavy", &wavy);
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "anomalies", "series": "wavy", "params": {"window": 30, "threshold": 5}}),
+    );
+    let v = r.json();
+    let found: Vec<&str> = v["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["t"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, [rfc(1_200)], "{v}");
+    // Summary percentiles of 0..100 (linear interpolation): p50 = 49.5, p25 = 24.75.
+    let (_, r) = run_job(s, json!({"kind": "summary", "series": "ramp"}));
+    let v = r.json();
+    assert_eq!(v["percentiles"]["p50"], 49.5, "{v}");
+    assert_eq!(v["percentiles"]["p25"], 24.75, "{v}");
+}
+
+pub fn job_plots(s: &Server) {
+    s.write(
+        "wave",
+        &(0..20_000)
+            .map(|i| (1_700_000_000 + i * 60, (i as f64 / 300.0).sin()))
+            .collect::<Vec<_>>(),
+    );
+    s.write(
+        "wave2",
+        &(0..20_000)
+            .map(|i| (1_700_000_000 + i * 60, (i as f64 / 500.0).cos()))
+            .collect::<Vec<_>>(),
+    );
+    let (job, r) = run_job(
+        s,
+        json!({"kind": "plot", "series": ["wave", "wave2"], "params": {"width": 800, "height": 400, "title": "Waves"}}),
+    );
+    assert_eq!(job["result_type"], "image/png");
+    assert_eq!(r.headers["content-type"], "image/png");
+    let decoder = png::Decoder::new(std::io::Cursor::new(&r.body));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (800, 400));
+    let px = info.line_size / info.width as usize;
+    let distinct: std::collections::HashSet<&[u8]> = buf[..info.buffer_size()].chunks(px).collect();
+    assert!(
+        distinct.len() > 10,
+        "the image looks blank ({} colours)",
+        distinct.len()
+    );
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "plot", "series": "wave", "params": {"format": "svg", "title": "Wave <svg>"}}),
+    );
+    assert_eq!(r.headers["content-type"], "image/svg+xml");
+    let text = r.text();
+    let doc = roxmltree::Document::parse(&text).expect("SVG is XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    assert!(
+        doc.descendants()
+            .any(|n| n.text().is_some_and(|t| t.contains("Wave <svg>"))),
+        "title is text in the SVG"
+    );
+}
+
+/// Results larger than DynamoDB's 400 KB item limit work like any other.
+pub fn job_big_result(s: &Server) {
+    s.write(
+        "long",
+        &(0..30_000)
+            .map(|i| (1_600_000_000 + i, (i % 1000) as f64 * 1.5))
+            .collect::<Vec<_>>(),
+    );
+    let (job, r) = run_job(
+        s,
+        json!({"kind": "rolling", "series": "long", "params": {"window": 2}}),
+    );
+    assert!(r.body.len() > 400 * 1024, "only {} bytes", r.body.len());
+    assert_eq!(job["result_size"], r.body.len());
+    assert_eq!(r.json()["points"].as_array().unwrap().len(), 29_999);
+}
+
+/// With no workers, jobs stay queued: they can be listed page by page and cancelled.
+pub fn job_queue_without_workers(start: Start) {
+    let s = start(&[("TSFN_WORKERS", "0")]);
+    let ids: Vec<String> = (0..5)
+        .map(|_| submit(&s, json!({"kind": "summary", "series": "x"})))
+        .collect();
+    let mut seen = Vec::new();
+    let mut url = "/jobs?limit=2&status=queued".to_owned();
+    for page in 0.. {
+        let v = s.get(&url).expect(200);
+        seen.extend(
+            v["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|j| j["id"].as_str().unwrap().to_owned()),
+        );
+        match v["next_cursor"].as_str() {
+            Some(c) => url = format!("/jobs?limit=2&status=queued&cursor={c}"),
+            None => break,
+        }
+        assert!(page < 5);
+    }
+    // Every job exactly once across the pages, newest first (ties within a millisecond in any order).
+    let mut sorted_seen = seen.clone();
+    sorted_seen.sort();
+    let mut sorted_ids = ids.clone();
+    sorted_ids.sort();
+    assert_eq!(sorted_seen, sorted_ids);
+    let created: Vec<String> = seen
+        .iter()
+        .map(|id| {
+            s.get(&format!("/jobs/{id}")).expect(200)["created"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "{created:?}");
+    let v = s
+        .get(&format!("/jobs/{}/result", ids[0]))
+        .expect_error(409, None);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("queued"),
+        "{v}"
+    );
+    s.delete(&format!("/jobs/{}", ids[0])).expect(204);
+    s.get(&format!("/jobs/{}", ids[0])).expect_error(404, None);
+    assert_eq!(
+        s.get("/jobs").expect(200)["jobs"].as_array().unwrap().len(),
+        4
     );
 }

@@ -29,17 +29,17 @@ pub struct Server {
 
 impl Server {
     /// `tsfn serve` on a fresh SQLite file in its own temporary directory, without the dataset.
-    pub fn sqlite_file() -> Server {
+    pub fn sqlite_file(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = format!("sqlite://{}", dir.path().join("tsfn.db").display());
-        let mut s = Server::start(&store, &[("TSFN_SEED", "0")]);
+        let mut s = Server::start(&store, &with_no_seed(env));
         s.dir = Some(dir);
         s
     }
 
     /// `tsfn serve` on an in-memory SQLite database, without the dataset.
-    pub fn sqlite_memory() -> Server {
-        Server::start("sqlite::memory:", &[("TSFN_SEED", "0")])
+    pub fn sqlite_memory(env: &[(&str, &str)]) -> Server {
+        Server::start("sqlite::memory:", &with_no_seed(env))
     }
 
     /// Starts `tsfn serve --bind 127.0.0.1:0` with `TSFN_STORE=store` and extra environment.
@@ -146,6 +146,12 @@ impl Drop for Server {
     }
 }
 
+fn with_no_seed<'a>(env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![("TSFN_SEED", "0")];
+    v.extend_from_slice(env);
+    v
+}
+
 /// Sends a signal with the system `kill` (keeps the tests free of libc bindings).
 pub fn unsafe_kill(pid: u32, signal: &str) {
     let _ = Command::new("kill")
@@ -184,6 +190,67 @@ pub fn read_listen_line(
     });
     rx.recv_timeout(timeout)
         .map_err(|_| format!("no listening line within {timeout:?}"))
+}
+
+/// A `tsfn worker` process against a store.
+pub struct WorkerProc {
+    child: Option<Child>,
+    pub name: String,
+}
+
+impl WorkerProc {
+    pub fn start(store: &str, name: &str, env: &[(&str, &str)]) -> WorkerProc {
+        let mut cmd = Command::new(tsfn_bin());
+        cmd.arg("worker")
+            .env("TSFN_STORE", store)
+            .env("WORKER_ID", name)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        WorkerProc {
+            child: Some(cmd.spawn().expect("spawn tsfn worker")),
+            name: name.to_owned(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// SIGKILL: the process dies mid-whatever, as in a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, then waits (bounded) for the exit; returns whether it exited by itself.
+    pub fn terminate(&mut self, within: Duration) -> bool {
+        let Some(mut c) = self.child.take() else {
+            return true;
+        };
+        unsafe_kill(c.id(), "TERM");
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = c.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        false
+    }
+}
+
+impl Drop for WorkerProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 #[derive(Debug)]

@@ -1,0 +1,28 @@
+//! `POST /jobs`: submit an analysis job. Body:
+//! `{"kind": "plot", "series": "co2" | ["a", "b"], "from": ..., "to": ..., "params": {...}}`.
+//! Everything is validated here (unknown kind, bad params, wrong number of series: 400), so a
+//! job that is accepted can run. Answers 202 with a `Location` header and the job record.
+
+use std::sync::Arc;
+
+use lambda_http::http::{header, HeaderValue};
+use tsfn_shared::app::now_ms;
+use tsfn_shared::http::{self, Query};
+use tsfn_shared::jobs::{Job, JobSpec, JobView};
+use tsfn_shared::{App, Request, Response, Result};
+
+pub const METHOD: &str = "POST";
+pub const PATH: &str = "/jobs";
+
+pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
+    Query::parse(&req)?.finish()?;
+    let spec = JobSpec::from_submission(http::body(&req))?;
+    let job = Job::new(spec, now_ms());
+    app.store.create_job(&job).await?;
+    app.job_signal.notify_one();
+    let mut resp = http::json_response(202, &JobView::from(&job));
+    if let Ok(v) = HeaderValue::from_str(&format!("/jobs/{}", job.id)) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,6 @@
+//! Lambda entry for `POST /jobs`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    tsfn_shared::lambda::run(jobs_submit::handler).await
+}

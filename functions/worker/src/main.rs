@@ -1,0 +1,22 @@
+//! Lambda entry of the worker function.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use tsfn_shared::App;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tsfn_shared::telemetry::init();
+    let app = App::from_env()
+        .await
+        .map_err(|e| format!("startup failed: {e}"))?;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<worker::JobEvent>| {
+        let app = app.clone();
+        async move {
+            let name = format!("lambda:{}", event.context.request_id);
+            worker::handle(app, event.payload, &name)
+                .await
+                .map_err(|e| Error::from(e.to_string()))
+        }
+    }))
+    .await
+}

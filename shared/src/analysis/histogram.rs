@@ -1,0 +1,221 @@
+//! `histogram`: counts of values in equal-width bins over `[min, max]` (the data's range unless
+//! given). The last bin includes `max`; values outside the range are counted in `below`/`above`.
+//! When all values are equal and no range is given, one bin of width 1 is centred on them.
+
+use serde::{Deserialize, Serialize};
+
+use super::Input;
+use crate::{Error, Result};
+
+fn default_bins() -> usize {
+    20
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistogramParams {
+    #[serde(default = "default_bins")]
+    pub bins: usize,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+}
+
+impl Default for HistogramParams {
+    fn default() -> Self {
+        HistogramParams {
+            bins: default_bins(),
+            min: None,
+            max: None,
+        }
+    }
+}
+
+impl HistogramParams {
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=1000).contains(&self.bins) {
+            return Err(Error::invalid("params.bins", "bins must be from 1 to 1000"));
+        }
+        for (f, v) in [("params.min", self.min), ("params.max", self.max)] {
+            if v.is_some_and(|v| !v.is_finite()) {
+                return Err(Error::invalid(f, "must be a finite number"));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (self.min, self.max) {
+            if lo >= hi {
+                return Err(Error::invalid("params.min", "min must be below max"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Bin {
+    pub lo: f64,
+    pub hi: f64,
+    pub count: u64,
+}
+
+/// `{series, count, min, max, bins: [{lo, hi, count}], below, above}`.
+#[derive(Debug, Serialize)]
+pub struct Histogram {
+    pub series: String,
+    pub count: u64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub bins: Vec<Bin>,
+    pub below: u64,
+    pub above: u64,
+}
+
+pub fn histogram(input: Input, p: &HistogramParams) -> Result<Histogram> {
+    let values = input.points.iter().map(|p| p.v);
+    let (dmin, dmax) = values
+        .clone()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    let mut out = Histogram {
+        series: input.id.to_owned(),
+        count: input.points.len() as u64,
+        min: None,
+        max: None,
+        bins: Vec::new(),
+        below: 0,
+        above: 0,
+    };
+    let (mut lo, mut hi) = (p.min.unwrap_or(dmin), p.max.unwrap_or(dmax));
+    if !lo.is_finite() || !hi.is_finite() {
+        return Ok(out); // no data and no range
+    }
+    if lo >= hi {
+        // All values equal (or one given bound meets the data): a unit-wide range around them.
+        (lo, hi) = if p.min.is_some() {
+            (lo, lo + 1.0)
+        } else if p.max.is_some() {
+            (hi - 1.0, hi)
+        } else {
+            (lo - 0.5, lo + 0.5)
+        };
+    }
+    let width = (hi - lo) / p.bins as f64;
+    let mut counts = vec![0u64; p.bins];
+    for v in values {
+        if v < lo {
+            out.below += 1;
+        } else if v > hi {
+            out.above += 1;
+        } else {
+            let i = (((v - lo) / width) as usize).min(p.bins - 1);
+            counts[i] += 1;
+        }
+    }
+    out.bins = counts
+        .into_iter()
+        .enumerate()
+        .map(|(i, count)| Bin {
+            lo: lo + width * i as f64,
+            hi: if i + 1 == p.bins {
+                hi
+            } else {
+                lo + width * (i + 1) as f64
+            },
+            count,
+        })
+        .collect();
+    (out.min, out.max) = (Some(lo), Some(hi));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::pts;
+
+    fn run(values: &[f64], p: HistogramParams) -> Histogram {
+        let points = pts(values);
+        histogram(
+            Input {
+                id: "h",
+                name: "",
+                unit: "",
+                points: &points,
+            },
+            &p,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn counts_edges_and_outliers() {
+        let h = run(
+            &[0.0, 1.0, 2.5, 5.0, 9.9, 10.0, -1.0, 11.0],
+            HistogramParams {
+                bins: 2,
+                min: Some(0.0),
+                max: Some(10.0),
+            },
+        );
+        assert_eq!(
+            h.bins,
+            vec![
+                Bin {
+                    lo: 0.0,
+                    hi: 5.0,
+                    count: 3
+                },
+                Bin {
+                    lo: 5.0,
+                    hi: 10.0,
+                    count: 3
+                }
+            ]
+        );
+        assert_eq!((h.below, h.above, h.count), (1, 1, 8));
+    }
+
+    #[test]
+    fn data_range_and_constant_data() {
+        let h = run(
+            &[1.0, 2.0, 3.0, 4.0],
+            HistogramParams {
+                bins: 3,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            h.bins.iter().map(|b| b.count).collect::<Vec<_>>(),
+            [1, 1, 2]
+        );
+        let h = run(&[5.0, 5.0], HistogramParams::default());
+        assert_eq!(h.bins.iter().map(|b| b.count).sum::<u64>(), 2);
+        assert_eq!((h.min, h.max), (Some(4.5), Some(5.5)));
+        assert!(run(&[], HistogramParams::default()).bins.is_empty());
+    }
+
+    #[test]
+    fn validation_names_fields() {
+        let bad = |p: HistogramParams, f: &str| match p.validate() {
+            Err(Error::Invalid { field, .. }) => assert_eq!(field, f),
+            other => panic!("{other:?}"),
+        };
+        bad(
+            HistogramParams {
+                bins: 0,
+                ..Default::default()
+            },
+            "params.bins",
+        );
+        bad(
+            HistogramParams {
+                min: Some(2.0),
+                max: Some(1.0),
+                ..Default::default()
+            },
+            "params.min",
+        );
+        assert!(serde_json::from_str::<HistogramParams>(r#"{"buckets": 3}"#).is_err());
+    }
+}

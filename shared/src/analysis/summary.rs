@@ -1,0 +1,116 @@
+//! `summary`: count, mean, min, max, population stddev, sum, first and last point, and the
+//! percentiles p1 p5 p25 p50 p75 p95 p99 (linear interpolation between closest ranks).
+
+use serde::{Deserialize, Serialize};
+
+use super::{finite, window::percentile_sorted, Input, TimedValue};
+use crate::query::StatsAcc;
+use crate::Result;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryParams {}
+
+impl SummaryParams {
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Percentiles {
+    pub p1: f64,
+    pub p5: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// `{series, count, mean, min, max, stddev, sum, first, last, percentiles}`; statistics of an
+/// empty range are null.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub series: String,
+    pub count: u64,
+    pub mean: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub stddev: Option<f64>,
+    pub sum: f64,
+    pub first: Option<TimedValue>,
+    pub last: Option<TimedValue>,
+    pub percentiles: Option<Percentiles>,
+}
+
+pub fn summary(input: Input) -> Summary {
+    let mut acc = StatsAcc::default();
+    acc.extend(input.points);
+    let s = acc.finish();
+    let percentiles = (!input.points.is_empty()).then(|| {
+        let mut v: Vec<f64> = input.points.iter().map(|p| p.v).collect();
+        v.sort_unstable_by(f64::total_cmp);
+        let p = |q| percentile_sorted(&v, q);
+        Percentiles {
+            p1: p(0.01),
+            p5: p(0.05),
+            p25: p(0.25),
+            p50: p(0.5),
+            p75: p(0.75),
+            p95: p(0.95),
+            p99: p(0.99),
+        }
+    });
+    Summary {
+        series: input.id.to_owned(),
+        count: s.count,
+        mean: s.mean.and_then(finite),
+        min: s.min,
+        max: s.max,
+        stddev: s.stddev.and_then(finite),
+        sum: s.sum,
+        first: s.first.map(TimedValue::from),
+        last: s.last.map(TimedValue::from),
+        percentiles,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::pts;
+
+    fn input(p: &[crate::model::Point]) -> Input<'_> {
+        Input {
+            id: "s",
+            name: "",
+            unit: "",
+            points: p,
+        }
+    }
+
+    #[test]
+    fn hand_worked_summary() {
+        let p = pts(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        let s = summary(input(&p));
+        assert_eq!(
+            (s.count, s.mean, s.stddev, s.sum),
+            (8, Some(5.0), Some(2.0), 40.0)
+        );
+        let q = s.percentiles.unwrap();
+        // sorted [2,4,4,4,5,5,7,9], h = 7q: p50 -> h 3.5 -> 4 + 0.5 (5 - 4) = 4.5;
+        // p25 -> h 1.75 -> 4; p75 -> h 5.25 -> 5 + 0.25 (7 - 5) = 5.5; p99 -> h 6.93 -> 7 + 0.93 * 2.
+        assert_eq!((q.p25, q.p50, q.p75), (4.0, 4.5, 5.5));
+        assert!((q.p99 - 8.86).abs() < 1e-12);
+        assert_eq!(q.p1, 2.0 + 0.07 * 2.0);
+    }
+
+    #[test]
+    fn empty_is_nulls() {
+        let s = summary(input(&[]));
+        assert_eq!(s.count, 0);
+        assert!(s.mean.is_none() && s.percentiles.is_none() && s.first.is_none());
+        assert!(serde_json::to_string(&s).is_ok());
+    }
+}

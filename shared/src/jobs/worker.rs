@@ -1,0 +1,196 @@
+//! The worker: claims jobs from the store, runs them while renewing its lease, and records the
+//! outcome. Used by `tsfn worker` (a daemon), by `tsfn serve` (in-process workers) and by the
+//! worker Lambda (one given job per event).
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::run::{execute, Progress};
+use super::{Claim, Job, JobStatus, Policy};
+use crate::app::{now_ms, App};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// How long an idle worker waits before looking for work again (in-process submissions wake it
+/// at once; other processes' submissions are seen at the next poll).
+const IDLE_POLL: Duration = Duration::from_millis(100);
+/// Back-off while the store is unreachable.
+const STORE_DOWN_BACKOFF: Duration = Duration::from_secs(1);
+/// On shutdown, how long a running job may take to finish before it is handed back.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// This process's worker name: `WORKER_ID`, else `POD_IP`, else the host name, plus the pid.
+pub fn worker_name() -> String {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some(id) = var("WORKER_ID").or_else(|| var("POD_IP")) {
+        return id;
+    }
+    let host = var("HOSTNAME")
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Keeps the lease of a running job alive and carries its progress to the store.
+struct Heartbeat {
+    progress: AtomicU8,
+    lost: AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Progress for Heartbeat {
+    async fn report(&self, percent: u8) -> bool {
+        self.progress.store(percent, Ordering::Relaxed);
+        !self.lost.load(Ordering::Relaxed)
+    }
+}
+
+/// What happened to a job this worker ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    Finished(JobStatus),
+    /// Another worker owns the job now (our lease expired); our result was discarded.
+    Lost,
+    /// Handed back to the queue (shutdown).
+    Released,
+    /// The store failed mid-run; the lease will expire and the job will be retried.
+    Interrupted,
+}
+
+/// Runs one claimed job to the end, renewing the lease meanwhile.
+pub async fn process(
+    store: Arc<dyn Store>,
+    job: Job,
+    claim: Claim,
+    policy: Policy,
+    mut shutdown: watch::Receiver<bool>,
+) -> Ran {
+    let beat = Arc::new(Heartbeat {
+        progress: AtomicU8::new(0),
+        lost: AtomicBool::new(false),
+    });
+    let ticker = {
+        let (store, beat, claim) = (store.clone(), beat.clone(), claim.clone());
+        tokio::spawn(async move {
+            // Often enough that progress shows while a job runs, and well within the lease.
+            let every = Duration::from_millis((policy.lease_ms / 3).clamp(50, 500) as u64);
+            loop {
+                tokio::time::sleep(every).await;
+                let pct = beat.progress.load(Ordering::Relaxed);
+                match store.renew(&claim, now_ms(), policy.lease_ms, pct).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        beat.lost.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(job = %claim.job_id, error = %e, "lease renewal failed")
+                    }
+                }
+            }
+        })
+    };
+    let run = execute(store.as_ref(), &job.spec, beat.as_ref());
+    tokio::pin!(run);
+    let shutting_down = async {
+        while !*shutdown.borrow() {
+            if shutdown.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    let result = tokio::select! {
+        r = &mut run => Some(r),
+        _ = shutting_down => None,
+    };
+    ticker.abort();
+    match result {
+        None => match store.release(&claim).await {
+            Ok(true) => Ran::Released,
+            _ => Ran::Lost,
+        },
+        Some(Ok(outcome)) => match store.finish(&claim, &outcome, now_ms()).await {
+            Ok(true) => {
+                let status = match outcome {
+                    super::Outcome::Succeeded { .. } => JobStatus::Succeeded,
+                    super::Outcome::Failed { .. } => JobStatus::Failed,
+                };
+                Ran::Finished(status)
+            }
+            Ok(false) => Ran::Lost,
+            Err(e) => {
+                tracing::warn!(job = %claim.job_id, error = %e, "could not store the outcome; the job will be retried");
+                Ran::Interrupted
+            }
+        },
+        Some(Err(Error::Conflict(_))) => Ran::Lost,
+        Some(Err(e)) => {
+            tracing::warn!(job = %claim.job_id, error = %e, "job interrupted; it will be retried after its lease");
+            Ran::Interrupted
+        }
+    }
+}
+
+/// The worker loop: until `shutdown` turns true, claim and run jobs one at a time.
+pub async fn run(app: Arc<App>, name: String, policy: Policy, mut shutdown: watch::Receiver<bool>) {
+    tracing::info!(worker = %name, "worker started");
+    while !*shutdown.borrow() {
+        match app
+            .store
+            .claim_next(&name, now_ms(), policy.lease_ms, policy.max_attempts)
+            .await
+        {
+            Ok(Some((job, claim))) => {
+                let id = job.id.clone();
+                let ran = process(app.store.clone(), job, claim, policy, shutdown.clone()).await;
+                tracing::info!(worker = %name, job = %id, ?ran, "job done");
+            }
+            Ok(None) => {
+                tokio::select! {
+                    _ = app.job_signal.notified() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(worker = %name, error = %e, "cannot claim jobs");
+                tokio::select! {
+                    _ = tokio::time::sleep(STORE_DOWN_BACKOFF) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+    tracing::info!(worker = %name, "worker stopped");
+}
+
+/// Runs the one job named by an event (the event-driven path). Returns the job's status after.
+pub async fn run_one(app: &App, job_id: &str, name: &str, policy: Policy) -> Result<JobStatus> {
+    let claimed = app
+        .store
+        .claim_job(job_id, name, now_ms(), policy.lease_ms, policy.max_attempts)
+        .await?;
+    let Some((job, claim)) = claimed else {
+        // Already taken, finished or deleted: a duplicate delivery is not an error.
+        return match app.store.get_job(job_id).await? {
+            Some(j) => Ok(j.status),
+            None => Err(Error::NotFound(format!("job {job_id}"))),
+        };
+    };
+    let (_tx, rx) = watch::channel(false);
+    match process(app.store.clone(), job, claim, policy, rx).await {
+        Ran::Finished(s) => Ok(s),
+        Ran::Interrupted => Err(Error::Unavailable(format!(
+            "job {job_id} was interrupted; it will be retried"
+        ))),
+        Ran::Lost | Ran::Released => Ok(JobStatus::Running),
+    }
+}

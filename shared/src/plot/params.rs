@@ -1,0 +1,119 @@
+//! Plot job params: image format and size, optional title.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageFormat {
+    #[default]
+    Png,
+    Svg,
+}
+
+impl ImageFormat {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ImageFormat::Png => "image/png",
+            ImageFormat::Svg => "image/svg+xml",
+        }
+    }
+}
+
+fn default_width() -> u32 {
+    1200
+}
+
+fn default_height() -> u32 {
+    600
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlotParams {
+    #[serde(default)]
+    pub format: ImageFormat,
+    #[serde(default = "default_width")]
+    pub width: u32,
+    #[serde(default = "default_height")]
+    pub height: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+impl Default for PlotParams {
+    fn default() -> Self {
+        PlotParams {
+            format: ImageFormat::Png,
+            width: default_width(),
+            height: default_height(),
+            title: None,
+        }
+    }
+}
+
+impl PlotParams {
+    pub fn validate(&self) -> Result<()> {
+        if !(200..=4000).contains(&self.width) {
+            return Err(Error::invalid(
+                "params.width",
+                "width must be from 200 to 4000 pixels",
+            ));
+        }
+        if !(150..=3000).contains(&self.height) {
+            return Err(Error::invalid(
+                "params.height",
+                "height must be from 150 to 3000 pixels",
+            ));
+        }
+        if self.title.as_ref().is_some_and(|t| t.chars().count() > 200) {
+            return Err(Error::invalid(
+                "params.title",
+                "title must be at most 200 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_fields() {
+        let field = |p: PlotParams| match p.validate() {
+            Err(Error::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(PlotParams {
+                width: 100,
+                ..Default::default()
+            }),
+            "params.width"
+        );
+        assert_eq!(
+            field(PlotParams {
+                height: 5000,
+                ..Default::default()
+            }),
+            "params.height"
+        );
+        assert_eq!(
+            field(PlotParams {
+                title: Some("x".repeat(201)),
+                ..Default::default()
+            }),
+            "params.title"
+        );
+        let e = serde_json::from_str::<PlotParams>(r#"{"format": "gif"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gif"), "{e}");
+        assert!(serde_json::from_str::<PlotParams>(r#"{"colour": "red"}"#).is_err());
+        let p: PlotParams = serde_json::from_str(r#"{"format": "svg"}"#).unwrap();
+        assert_eq!((p.format, p.width, p.height), (ImageFormat::Svg, 1200, 600));
+    }
+}

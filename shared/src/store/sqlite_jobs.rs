@@ -1,0 +1,326 @@
+//! The job half of the SQLite backend: the `jobs` and `job_results` tables and the atomic
+//! transitions. Each transition is one statement whose WHERE clause is the compare-and-set
+//! condition (status, worker, attempt), run in a write transaction.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::sqlite::{db_err, write_tx};
+use crate::error::{Error, Result};
+use crate::jobs::{Claim, Job, JobSpec, JobStatus, Outcome, Removal};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    id          TEXT PRIMARY KEY,
+    spec        TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    created     INTEGER NOT NULL,
+    started     INTEGER,
+    finished    INTEGER,
+    worker      TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    progress    INTEGER NOT NULL DEFAULT 0,
+    error       TEXT,
+    result_size INTEGER,
+    result_type TEXT,
+    lease_until INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created, id);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created, id);
+CREATE INDEX IF NOT EXISTS jobs_by_lease ON jobs (status, lease_until);
+CREATE TABLE IF NOT EXISTS job_results (
+    id           TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    data         BLOB NOT NULL
+);
+";
+
+const COLUMNS: &str =
+    "id, spec, status, created, started, finished, worker, attempts, progress, error, result_size, result_type, lease_until";
+
+/// A row of `jobs` before its spec is parsed (which fails with our error type, not rusqlite's).
+struct JobRow {
+    id: String,
+    spec: String,
+    status: String,
+    created: i64,
+    started: Option<i64>,
+    finished: Option<i64>,
+    worker: Option<String>,
+    attempts: u32,
+    progress: u8,
+    error: Option<String>,
+    result_size: Option<i64>,
+    result_type: Option<String>,
+    lease_until: Option<i64>,
+}
+
+fn row_to_job(r: &Row) -> rusqlite::Result<JobRow> {
+    Ok(JobRow {
+        id: r.get(0)?,
+        spec: r.get(1)?,
+        status: r.get(2)?,
+        created: r.get(3)?,
+        started: r.get(4)?,
+        finished: r.get(5)?,
+        worker: r.get(6)?,
+        attempts: r.get(7)?,
+        progress: r.get(8)?,
+        error: r.get(9)?,
+        result_size: r.get(10)?,
+        result_type: r.get(11)?,
+        lease_until: r.get(12)?,
+    })
+}
+
+fn decode(r: JobRow) -> Result<Job> {
+    Ok(Job {
+        spec: JobSpec::from_stored(&r.spec)?,
+        status: JobStatus::parse(&r.status)?,
+        id: r.id,
+        created: r.created,
+        started: r.started,
+        finished: r.finished,
+        worker: r.worker,
+        attempts: r.attempts,
+        progress: r.progress,
+        error: r.error,
+        result_size: r.result_size.map(|n| n as u64),
+        result_type: r.result_type,
+        lease_until: r.lease_until,
+    })
+}
+
+fn load(conn: &Connection, id: &str) -> Result<Option<Job>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"))
+        .and_then(|mut s| s.query_row([id], row_to_job).optional())
+        .map_err(db_err)?
+        .map(decode)
+        .transpose()
+}
+
+pub(super) fn create(conn: &mut Connection, job: &Job) -> Result<()> {
+    conn.prepare_cached("INSERT INTO jobs (id, spec, status, created) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut s| {
+            s.execute(params![
+                job.id,
+                job.spec.to_stored(),
+                job.status.as_str(),
+                job.created
+            ])
+        })
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<Job>> {
+    load(conn, id)
+}
+
+pub(super) fn list(
+    conn: &Connection,
+    status: Option<JobStatus>,
+    after: Option<(i64, String)>,
+    limit: usize,
+) -> Result<Vec<Job>> {
+    let (ac, ai) = after.unwrap_or((i64::MAX, String::new()));
+    // With no cursor every (created, id) is below (MAX, ""), except created == MAX, which no job has.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM jobs WHERE (?1 IS NULL OR status = ?1) AND (created < ?2 OR (created = ?2 AND id < ?3))
+         ORDER BY created DESC, id DESC LIMIT ?4"
+    );
+    let rows: Vec<JobRow> = conn
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(
+                params![status.map(|s| s.as_str()), ac, ai, limit as i64],
+                row_to_job,
+            )?
+            .collect()
+        })
+        .map_err(db_err)?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// Is there anything to claim? A cheap read, so idle workers do not take the write lock.
+fn runnable(conn: &Connection, now: i64) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'queued')
+             OR EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND lease_until < ?1)",
+    )
+    .and_then(|mut s| s.query_row([now], |r| r.get(0)))
+    .map_err(db_err)
+}
+
+pub(super) fn claim(
+    conn: &mut Connection,
+    only: Option<&str>,
+    worker: &str,
+    now: i64,
+    lease_ms: i64,
+    max_attempts: u32,
+) -> Result<Option<(Job, Claim)>> {
+    if only.is_none() && !runnable(conn, now)? {
+        return Ok(None);
+    }
+    let tx = write_tx(conn)?;
+    loop {
+        let candidate: Option<(String, u32)> = match only {
+            Some(id) => tx
+                .prepare_cached(
+                    "SELECT id, attempts FROM jobs WHERE id = ?1
+                       AND (status = 'queued' OR (status = 'running' AND lease_until < ?2))",
+                )
+                .and_then(|mut s| s.query_row(params![id, now], |r| Ok((r.get(0)?, r.get(1)?))).optional()),
+            None => tx
+                .prepare_cached("SELECT id, attempts FROM jobs WHERE status = 'queued' ORDER BY created, id LIMIT 1")
+                .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+                .and_then(|q| match q {
+                    Some(q) => Ok(Some(q)),
+                    None => tx
+                        .prepare_cached(
+                            "SELECT id, attempts FROM jobs WHERE status = 'running' AND lease_until < ?1
+                             ORDER BY lease_until LIMIT 1",
+                        )
+                        .and_then(|mut s| s.query_row([now], |r| Ok((r.get(0)?, r.get(1)?))).optional()),
+                }),
+        }
+        .map_err(db_err)?;
+        let Some((id, attempts)) = candidate else {
+            tx.commit().map_err(db_err)?;
+            return Ok(None);
+        };
+        if attempts >= max_attempts {
+            let error = format!("gave up after {attempts} attempts: the worker running it stopped (crash or timeout) each time");
+            tx.prepare_cached(
+                "UPDATE jobs SET status = 'failed', finished = ?2, error = ?3, lease_until = NULL WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![id, now, error]))
+            .map_err(db_err)?;
+            if only.is_some() {
+                tx.commit().map_err(db_err)?;
+                return Ok(None);
+            }
+            continue;
+        }
+        tx.prepare_cached(
+            "UPDATE jobs SET status = 'running', worker = ?2, attempts = attempts + 1, started = ?3,
+                 lease_until = ?4, progress = 0 WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![id, worker, now, now + lease_ms]))
+        .map_err(db_err)?;
+        let job = load(&tx, &id)?.ok_or_else(|| Error::Internal("claimed job vanished".into()))?;
+        tx.commit().map_err(db_err)?;
+        let claim = Claim {
+            job_id: id,
+            worker: worker.to_owned(),
+            attempt: job.attempts,
+        };
+        return Ok(Some((job, claim)));
+    }
+}
+
+pub(super) fn renew(
+    conn: &mut Connection,
+    c: &Claim,
+    now: i64,
+    lease_ms: i64,
+    progress: u8,
+) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE jobs SET lease_until = ?4, progress = ?5
+             WHERE id = ?1 AND status = 'running' AND worker = ?2 AND attempts = ?3",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                c.job_id,
+                c.worker,
+                c.attempt,
+                now + lease_ms,
+                progress
+            ])
+        })
+        .map_err(db_err)?;
+    Ok(n == 1)
+}
+
+pub(super) fn finish(
+    conn: &mut Connection,
+    c: &Claim,
+    outcome: &Outcome,
+    now: i64,
+) -> Result<bool> {
+    let tx = write_tx(conn)?;
+    let (status, error, size, ctype) = match outcome {
+        Outcome::Succeeded { content_type, data } => (
+            "succeeded",
+            None,
+            Some(data.len() as i64),
+            Some(content_type.as_str()),
+        ),
+        Outcome::Failed { error } => ("failed", Some(error.as_str()), None, None),
+    };
+    let n = tx
+        .prepare_cached(
+            "UPDATE jobs SET status = ?4, finished = ?5, error = ?6, result_size = ?7, result_type = ?8,
+                 lease_until = NULL, progress = 100
+             WHERE id = ?1 AND status = 'running' AND worker = ?2 AND attempts = ?3",
+        )
+        .and_then(|mut s| s.execute(params![c.job_id, c.worker, c.attempt, status, now, error, size, ctype]))
+        .map_err(db_err)?;
+    if n == 1 {
+        if let Outcome::Succeeded { content_type, data } = outcome {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO job_results (id, content_type, data) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut s| s.execute(params![c.job_id, content_type, data]))
+            .map_err(db_err)?;
+        }
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(n == 1)
+}
+
+pub(super) fn release(conn: &mut Connection, c: &Claim) -> Result<bool> {
+    // Handing a job back is not a failed attempt, so the count goes back down.
+    let n = conn
+        .prepare_cached(
+            "UPDATE jobs SET status = 'queued', worker = NULL, started = NULL, lease_until = NULL,
+                 progress = 0, attempts = attempts - 1
+             WHERE id = ?1 AND status = 'running' AND worker = ?2 AND attempts = ?3",
+        )
+        .and_then(|mut s| s.execute(params![c.job_id, c.worker, c.attempt]))
+        .map_err(db_err)?;
+    Ok(n == 1)
+}
+
+pub(super) fn result(conn: &Connection, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+    conn.prepare_cached("SELECT content_type, data FROM job_results WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(db_err)
+}
+
+pub(super) fn remove(conn: &mut Connection, id: &str) -> Result<Removal> {
+    let tx = write_tx(conn)?;
+    let status: Option<String> = tx
+        .prepare_cached("SELECT status FROM jobs WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+        .map_err(db_err)?;
+    let outcome = match status.as_deref().map(JobStatus::parse).transpose()? {
+        None => Removal::NotFound,
+        Some(JobStatus::Running) => Removal::Running,
+        Some(s) => {
+            tx.execute("DELETE FROM jobs WHERE id = ?1", [id])
+                .map_err(db_err)?;
+            tx.execute("DELETE FROM job_results WHERE id = ?1", [id])
+                .map_err(db_err)?;
+            if s == JobStatus::Queued {
+                Removal::Cancelled
+            } else {
+                Removal::Deleted
+            }
+        }
+    };
+    tx.commit().map_err(db_err)?;
+    Ok(outcome)
+}

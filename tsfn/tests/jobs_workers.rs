@@ -1,0 +1,186 @@
+//! Jobs across processes on one SQLite file: `tsfn serve` without in-process workers and
+//! separate `tsfn worker` processes, as on Kubernetes. Crash recovery (SIGKILL mid-job), giving
+//! up after the configured attempts, a series deleted under a queued job, draining on SIGTERM.
+
+mod conformance;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use conformance::{submit, wait_job};
+use support::{json, Server, Value, WorkerProc};
+
+fn api_without_workers(env: &[(&str, &str)]) -> Server {
+    let mut all = vec![("TSFN_WORKERS", "0")];
+    all.extend_from_slice(env);
+    Server::sqlite_file(&all)
+}
+
+/// One million points: enough that a job over them runs for a while in a debug build.
+fn write_big(s: &Server, series: &str) {
+    let mut csv = String::with_capacity(24_000_000);
+    csv.push_str("t,v\n");
+    for i in 0..1_000_000i64 {
+        csv.push_str(&format!(
+            "{},{}\n",
+            1_600_000_000_000 + i * 1000,
+            (i % 977) as f64
+        ));
+    }
+    s.send(
+        "POST",
+        &format!("/series/{series}/points"),
+        Some("text/csv"),
+        csv,
+    )
+    .expect(201);
+}
+
+fn wait_running(s: &Server, id: &str, worker: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = s.get(&format!("/jobs/{id}")).expect(200);
+        if v["status"] == "running" && v["worker"] == worker {
+            return v;
+        }
+        assert!(
+            v["status"] == "queued" || v["status"] == "running",
+            "unexpected: {v}"
+        );
+        assert!(Instant::now() < deadline, "job never ran on {worker}: {v}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn store_of(s: &Server) -> String {
+    s.store.clone()
+}
+
+#[test]
+fn two_worker_processes_share_the_queue() {
+    let s = api_without_workers(&[]);
+    s.write(
+        "shared",
+        &(0..20_000)
+            .map(|i| (1_000 + i, (i % 13) as f64))
+            .collect::<Vec<_>>(),
+    );
+    let _a = WorkerProc::start(&store_of(&s), "worker-a", &[("TSFN_WORKERS", "1")]);
+    let _b = WorkerProc::start(&store_of(&s), "worker-b", &[("TSFN_WORKERS", "1")]);
+    let ids: Vec<String> = (0..200)
+        .map(|_| submit(&s, json!({"kind": "summary", "series": "shared"})))
+        .collect();
+    let mut by_worker = std::collections::HashMap::new();
+    for id in &ids {
+        let job = wait_job(&s, id);
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert_eq!(job["attempts"], 1, "{job}");
+        *by_worker
+            .entry(job["worker"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    assert_eq!(by_worker.values().sum::<i32>(), 200);
+    assert!(
+        by_worker.contains_key("worker-a") && by_worker.contains_key("worker-b"),
+        "{by_worker:?}"
+    );
+}
+
+#[test]
+fn a_killed_workers_job_is_finished_by_another_once() {
+    let s = api_without_workers(&[]);
+    write_big(&s, "big");
+    let lease = [("TSFN_WORKERS", "1"), ("TSFN_JOB_LEASE_MS", "1000")];
+    let mut a = WorkerProc::start(&store_of(&s), "doomed", &lease);
+    let id = submit(
+        &s,
+        json!({"kind": "rolling", "series": "big", "params": {"window": 500, "stat": "median"}}),
+    );
+    wait_running(&s, &id, "doomed");
+    a.kill();
+    let _b = WorkerProc::start(&store_of(&s), "rescuer", &lease);
+    let job = wait_job(&s, &id);
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["worker"], "rescuer");
+    assert_eq!(job["attempts"], 2, "claimed once by each worker: {job}");
+    let r = s.get(&format!("/jobs/{id}/result"));
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json()["points"].as_array().unwrap().len(),
+        1_000_000 - 499
+    );
+}
+
+#[test]
+fn a_job_fails_after_the_configured_attempts() {
+    let s = api_without_workers(&[]);
+    write_big(&s, "big");
+    let env = [
+        ("TSFN_WORKERS", "1"),
+        ("TSFN_JOB_LEASE_MS", "500"),
+        ("TSFN_JOB_MAX_ATTEMPTS", "1"),
+    ];
+    let mut a = WorkerProc::start(&store_of(&s), "first", &env);
+    let id = submit(
+        &s,
+        json!({"kind": "rolling", "series": "big", "params": {"window": 500, "stat": "median"}}),
+    );
+    wait_running(&s, &id, "first");
+    a.kill();
+    let _b = WorkerProc::start(&store_of(&s), "second", &env);
+    let job = wait_job(&s, &id);
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(
+        job["error"]
+            .as_str()
+            .unwrap()
+            .contains("gave up after 1 attempts"),
+        "{job}"
+    );
+}
+
+#[test]
+fn a_series_deleted_under_a_queued_job_fails_it_cleanly() {
+    let s = api_without_workers(&[]);
+    s.write("doomed", &[(1, 1.0), (2, 2.0)]);
+    let id = submit(&s, json!({"kind": "summary", "series": "doomed"}));
+    s.delete("/series/doomed").expect(204);
+    let _w = WorkerProc::start(&store_of(&s), "w", &[("TSFN_WORKERS", "1")]);
+    let job = wait_job(&s, &id);
+    assert_eq!(job["status"], "failed");
+    assert!(job["error"].as_str().unwrap().contains("doomed"), "{job}");
+    assert_eq!(job["attempts"], 1);
+}
+
+#[test]
+fn sigterm_lets_a_worker_finish_its_job() {
+    let s = api_without_workers(&[]);
+    write_big(&s, "big");
+    let mut w = WorkerProc::start(&store_of(&s), "leaving", &[("TSFN_WORKERS", "1")]);
+    let id = submit(
+        &s,
+        json!({"kind": "rolling", "series": "big", "params": {"window": 500, "stat": "median"}}),
+    );
+    wait_running(&s, &id, "leaving");
+    // Progress moves while it runs.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = s.get(&format!("/jobs/{id}")).expect(200);
+        let p = v["progress"].as_u64().unwrap();
+        if v["status"] == "running" && (1..100).contains(&p) {
+            break;
+        }
+        assert!(
+            v["status"] == "running" && Instant::now() < deadline,
+            "no progress seen: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        w.terminate(Duration::from_secs(60)),
+        "worker did not exit after its job"
+    );
+    let job = s.get(&format!("/jobs/{id}")).expect(200);
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["worker"], "leaving");
+}
