@@ -1,6 +1,7 @@
 //! `tsfn serve` as a process: persistence across restarts, the bundled dataset, limits, the API
 //! key, graceful shutdown, and several processes sharing one SQLite file.
 
+mod conformance;
 mod support;
 
 use std::time::Duration;
@@ -177,4 +178,63 @@ fn two_processes_on_one_sqlite_file_lose_nothing() {
             40 * 250
         );
     }
+}
+
+#[test]
+fn every_job_kind_runs_on_the_bundled_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("tsfn.db").display());
+    let s = Server::start(&store, &[]);
+    let jobs = [
+        json!({"kind": "plot", "series": ["seattle-temp-max", "seattle-temp-min"], "from": "2013-01-01", "to": "2014-01-01"}),
+        json!({"kind": "plot", "series": "co2", "params": {"format": "svg", "width": 1000, "height": 500}}),
+        json!({"kind": "summary", "series": "co2"}),
+        json!({"kind": "histogram", "series": "seattle-temp", "params": {"bins": 30}}),
+        json!({"kind": "rolling", "series": "co2", "params": {"window": 52, "stat": "median"}}),
+        json!({"kind": "resample", "series": "seattle-temp", "params": {"every": "1d", "agg": "max"}}),
+        json!({"kind": "trend", "series": "co2"}),
+        json!({"kind": "anomalies", "series": "seattle-precipitation", "params": {"window": 60, "threshold": 6}}),
+        json!({"kind": "correlation", "series": ["seattle-temp-max", "seattle-temp-min"], "params": {"every": "1d"}}),
+    ];
+    let mut results = Vec::new();
+    for body in jobs {
+        let (job, r) = conformance::run_job(&s, body);
+        results.push((job["kind"].as_str().unwrap().to_owned(), r));
+    }
+    let json_of = |k: &str| results.iter().find(|(kind, _)| kind == k).unwrap().1.json();
+    // Known facts about the data: CO2 rose about 1.3-1.6 ppm a year over 1958-2001, and daily
+    // maximum and minimum temperatures move together.
+    let trend = json_of("trend");
+    let per_year = trend["slope_per_year"].as_f64().unwrap();
+    assert!((1.0..2.0).contains(&per_year), "{trend}");
+    assert!(trend["r2"].as_f64().unwrap() > 0.95, "{trend}");
+    let corr = json_of("correlation");
+    assert!(corr["r"].as_f64().unwrap() > 0.8, "{corr}");
+    assert_eq!(corr["n"], 1461);
+    assert_eq!(json_of("summary")["count"], 2225);
+    assert_eq!(json_of("resample")["points"].as_array().unwrap().len(), 365);
+    let hist = json_of("histogram");
+    let total: u64 = hist["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 8759);
+    assert!(!json_of("anomalies")["anomalies"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let plots: Vec<&support::Resp> = results
+        .iter()
+        .filter(|(k, _)| k == "plot")
+        .map(|(_, r)| r)
+        .collect();
+    assert_eq!(plots[0].headers["content-type"], "image/png");
+    assert!(plots[0].body.starts_with(b"\x89PNG"));
+    assert_eq!(plots[1].headers["content-type"], "image/svg+xml");
+    assert!(roxmltree::Document::parse(&plots[1].text()).is_ok());
+    // The sample job queued at seeding ran on the in-process workers too.
+    let sample = conformance::wait_job(&s, "00000000-0000-4000-8000-000000000001");
+    assert_eq!(sample["status"], "succeeded", "{sample}");
 }
