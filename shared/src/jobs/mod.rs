@@ -118,6 +118,8 @@ pub struct Claim {
     pub job_id: String,
     pub worker: String,
     pub attempt: u32,
+    /// The backend's delivery handle (a Redis stream entry id), acknowledged when the job ends.
+    pub receipt: String,
 }
 
 /// How a run ended.

@@ -153,6 +153,7 @@ pub async fn run(app: Arc<App>, name: String, policy: Policy, mut shutdown: watc
                 let ran = process(app.store.clone(), job, claim, policy, shutdown.clone()).await;
                 tracing::info!(worker = %name, job = %id, ?ran, "job done");
             }
+            Ok(None) if app.store.claim_waits() => {}
             Ok(None) => {
                 tokio::select! {
                     _ = app.job_signal.notified() => {}

@@ -19,11 +19,21 @@ use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 pub mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_jobs;
+#[cfg(feature = "redis")]
+pub mod redis;
+#[cfg(feature = "redis")]
+mod redis_jobs;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Short backend name for logs and `/ready`.
     fn backend(&self) -> &'static str;
+
+    /// Whether `claim_next` itself waits for work (a blocking queue read), so an idle worker
+    /// need not sleep between calls.
+    fn claim_waits(&self) -> bool {
+        false
+    }
 
     /// Cheap reachability check used by `/ready`.
     async fn ping(&self) -> Result<()>;
@@ -122,6 +132,10 @@ pub async fn open(url: &str) -> Result<DynStore> {
     if let Some(rest) = url.strip_prefix("sqlite:") {
         return Ok(Arc::new(sqlite::SqliteStore::open(rest).await?));
     }
+    #[cfg(feature = "redis")]
+    if url.starts_with("redis://") || url.starts_with("rediss://") {
+        return Ok(Arc::new(redis::RedisStore::open(url).await?));
+    }
     let scheme = url.split(':').next().unwrap_or(url);
     Err(Error::invalid(
         "TSFN_STORE",
@@ -133,7 +147,7 @@ pub async fn open(url: &str) -> Result<DynStore> {
 }
 
 pub fn compiled_backends() -> Vec<&'static str> {
-    [("sqlite", cfg!(feature = "sqlite"))]
+    [("sqlite", cfg!(feature = "sqlite")), ("redis", cfg!(feature = "redis"))]
         .into_iter()
         .filter(|(_, on)| *on)
         .map(|(name, _)| name)

@@ -214,6 +214,7 @@ pub(super) fn claim(
             job_id: id,
             worker: worker.to_owned(),
             attempt: job.attempts,
+            receipt: String::new(),
         };
         return Ok(Some((job, claim)));
     }

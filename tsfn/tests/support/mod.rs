@@ -25,6 +25,8 @@ pub struct Server {
     client: reqwest::blocking::Client,
     /// Keeps the temporary directory (and its database) alive as long as the server.
     pub dir: Option<tempfile::TempDir>,
+    /// The Redis this server uses, when the test started one for it.
+    pub redis: Option<RedisProc>,
 }
 
 impl Server {
@@ -34,6 +36,14 @@ impl Server {
         let store = format!("sqlite://{}", dir.path().join("tsfn.db").display());
         let mut s = Server::start(&store, &with_no_seed(env));
         s.dir = Some(dir);
+        s
+    }
+
+    /// `tsfn serve` on its own fresh redis-server, without the dataset.
+    pub fn redis(env: &[(&str, &str)]) -> Server {
+        let redis = RedisProc::start();
+        let mut s = Server::start(&redis.url(), &with_no_seed(env));
+        s.redis = Some(redis);
         s
     }
 
@@ -66,6 +76,7 @@ impl Server {
             store: store.to_owned(),
             client: client(),
             dir: None,
+            redis: None,
         }
     }
 
@@ -190,6 +201,78 @@ pub fn read_listen_line(
     });
     rx.recv_timeout(timeout)
         .map_err(|_| format!("no listening line within {timeout:?}"))
+}
+
+/// A redis-server of the test's own: loopback, a free port, its own directory, AOF on.
+pub struct RedisProc {
+    child: Option<Child>,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl RedisProc {
+    pub fn start() -> RedisProc {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut r = RedisProc { child: None, port, dir: tempfile::tempdir().expect("tempdir") };
+        r.restart();
+        r
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Starts (again) on the same port and data directory, and waits until it answers PING.
+    pub fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "yes"])
+            .args(["--appendfsync", "always", "--protected-mode", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start redis-server ({e}): run ./scripts/test.sh, which installs it"));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.answers() {
+            assert!(Instant::now() < deadline, "redis-server did not answer on port {}", self.port);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn answers(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut buf = [0u8; 7];
+        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    }
+
+    /// Graceful stop (SIGTERM: Redis flushes its AOF), bounded.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe_kill(c.id(), "TERM");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for RedisProc {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 /// A `tsfn worker` process against a store.

@@ -1,0 +1,395 @@
+//! Redis-compatible backend (`redis://HOST:PORT/DB`): Redis 6+, Valkey, KeyDB; core commands only.
+//!
+//! Keys (all prefixed `tsfn:`):
+//! - `tsfn:series` sorted set of series ids (score 0, so listing is by id);
+//! - `tsfn:series:{id}` hash: `meta` (JSON), `created`, `updated` (ms);
+//! - `tsfn:points:{id}` sorted set: score = t (ms), member = 16 bytes (t and v, big-endian);
+//! - jobs, results and the queue stream: see `redis_jobs`.
+//!
+//! Writes that must be atomic are Lua scripts (one round trip, no interleaving); reads are
+//! pipelined into one round trip. One multiplexed connection per process carries every request
+//! concurrently and reconnects after Redis restarts; while Redis is unreachable, calls fail
+//! within the timeouts below with `Error::Unavailable` (503).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::{AsyncConnectionConfig, Client, Script, Value};
+
+use super::{not_found, redis_jobs, Store};
+use crate::error::{Error, Result};
+use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
+use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
+
+/// How long to wait for a connection, and for any reply, before answering 503.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub(super) const SERIES_INDEX: &str = "tsfn:series";
+
+pub(super) fn series_key(id: &str) -> String {
+    format!("tsfn:series:{id}")
+}
+
+pub(super) fn points_key(id: &str) -> String {
+    format!("tsfn:points:{id}")
+}
+
+/// Upserts points; creates the series when missing. Appends (t above the current last point)
+/// go straight to ZADD in chunks; earlier timestamps first drop the member stored at that t.
+const WRITE_POINTS: &str = r#"
+local pts, ser, idx = KEYS[1], KEYS[2], KEYS[3]
+local created = 0
+if redis.call('EXISTS', ser) == 0 then
+  redis.call('HSET', ser, 'meta', ARGV[3], 'created', ARGV[2], 'updated', ARGV[2])
+  redis.call('ZADD', idx, 0, ARGV[1])
+  created = 1
+else
+  redis.call('HSET', ser, 'updated', ARGV[2])
+end
+local maxs = nil
+local last = redis.call('ZRANGE', pts, -1, -1, 'WITHSCORES')
+if last[2] then maxs = tonumber(last[2]) end
+local batch = {}
+for i = 4, #ARGV, 2 do
+  if maxs and tonumber(ARGV[i]) <= maxs then
+    redis.call('ZREMRANGEBYSCORE', pts, ARGV[i], ARGV[i])
+  end
+  batch[#batch + 1] = ARGV[i]
+  batch[#batch + 1] = ARGV[i + 1]
+  if #batch >= 2000 then
+    redis.call('ZADD', pts, unpack(batch))
+    batch = {}
+  end
+end
+if #batch > 0 then redis.call('ZADD', pts, unpack(batch)) end
+return created
+"#;
+
+const PUT_SERIES: &str = r#"
+local created = 0
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  created = 1
+  redis.call('HSET', KEYS[1], 'created', ARGV[3])
+end
+redis.call('HSET', KEYS[1], 'meta', ARGV[2], 'updated', ARGV[3])
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+return created
+"#;
+
+const DELETE_SERIES: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+"#;
+
+const DELETE_RANGE: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local n = redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[1], ARGV[2])
+if n > 0 then redis.call('HSET', KEYS[1], 'updated', ARGV[3]) end
+return n
+"#;
+
+pub(super) fn encode_point(p: &Point) -> [u8; 16] {
+    let mut m = [0u8; 16];
+    m[..8].copy_from_slice(&p.t.to_be_bytes());
+    m[8..].copy_from_slice(&p.v.to_bits().to_be_bytes());
+    m
+}
+
+fn decode_point(m: &[u8]) -> Result<Point> {
+    if m.len() != 16 {
+        return Err(Error::Internal(format!("unexpected point member of {} bytes", m.len())));
+    }
+    let t = i64::from_be_bytes(m[..8].try_into().expect("8 bytes"));
+    let v = f64::from_bits(u64::from_be_bytes(m[8..].try_into().expect("8 bytes")));
+    Ok(Point { t, v })
+}
+
+fn score(x: i64) -> String {
+    match x {
+        i64::MIN => "-inf".into(),
+        i64::MAX => "+inf".into(),
+        _ => x.to_string(),
+    }
+}
+
+pub(super) fn redis_err(e: redis::RedisError) -> Error {
+    if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() {
+        Error::Unavailable(format!("redis unreachable: {e}"))
+    } else {
+        match e.kind() {
+            redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading | redis::ServerErrorKind::TryAgain | redis::ServerErrorKind::ClusterDown) => {
+                Error::Unavailable(format!("redis not ready: {e}"))
+            }
+            _ => Error::Internal(format!("redis: {e}")),
+        }
+    }
+}
+
+fn reply_err(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("unexpected redis reply: {e}"))
+}
+
+pub struct RedisStore {
+    pub(super) client: Client,
+    pub(super) conn: ConnectionManager,
+    /// One connection per worker for blocking queue reads, which would stall the shared one.
+    pub(super) blocking: Mutex<HashMap<String, MultiplexedConnection>>,
+    pub(super) scripts: Scripts,
+}
+
+pub(super) struct Scripts {
+    write_points: Script,
+    put_series: Script,
+    delete_series: Script,
+    delete_range: Script,
+    pub(super) jobs: redis_jobs::Scripts,
+}
+
+impl RedisStore {
+    /// `url` is the whole `redis://HOST:PORT/DB` URL.
+    pub async fn open(url: &str) -> Result<Self> {
+        let client = Client::open(url).map_err(|e| Error::invalid("TSFN_STORE", format!("bad redis URL: {e}")))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        // Lazy: the process starts even while Redis is down, answers 503, and recovers by itself.
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(redis_err)?;
+        let store = RedisStore {
+            client,
+            conn,
+            blocking: Mutex::new(HashMap::new()),
+            scripts: Scripts {
+                write_points: Script::new(WRITE_POINTS),
+                put_series: Script::new(PUT_SERIES),
+                delete_series: Script::new(DELETE_SERIES),
+                delete_range: Script::new(DELETE_RANGE),
+                jobs: redis_jobs::Scripts::new(),
+            },
+        };
+        if let Err(e) = store.ensure_group().await {
+            tracing::warn!(error = %e, "redis not reachable at start; will retry on use");
+        }
+        Ok(store)
+    }
+
+    pub(super) fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// A dedicated connection for `worker`'s blocking reads.
+    pub(super) async fn blocking_conn(&self, worker: &str) -> Result<MultiplexedConnection> {
+        if let Some(c) = self.blocking.lock().unwrap().get(worker) {
+            return Ok(c.clone());
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT + redis_jobs::BLOCK));
+        let c = self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(redis_err)?;
+        self.blocking.lock().unwrap().insert(worker.to_owned(), c.clone());
+        Ok(c)
+    }
+
+    pub(super) fn drop_blocking_conn(&self, worker: &str) {
+        self.blocking.lock().unwrap().remove(worker);
+    }
+
+    async fn info(&self, ids: &[String]) -> Result<Vec<Option<SeriesInfo>>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.cmd("HMGET").arg(series_key(id)).arg(&["meta", "created", "updated"]);
+            pipe.cmd("ZCARD").arg(points_key(id));
+            pipe.cmd("ZRANGE").arg(points_key(id)).arg(0).arg(0);
+            pipe.cmd("ZRANGE").arg(points_key(id)).arg(-1).arg(-1);
+        }
+        let replies: Vec<Value> = pipe.query_async(&mut self.conn()).await.map_err(redis_err)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, r) in ids.iter().zip(replies.chunks(4)) {
+            let (meta, created, updated): (Option<String>, Option<i64>, Option<i64>) =
+                redis::from_redis_value_ref(&r[0]).map_err(reply_err)?;
+            let Some(meta) = meta else {
+                out.push(None);
+                continue;
+            };
+            let count: u64 = redis::from_redis_value_ref(&r[1]).map_err(reply_err)?;
+            let first: Vec<Vec<u8>> = redis::from_redis_value_ref(&r[2]).map_err(reply_err)?;
+            let last: Vec<Vec<u8>> = redis::from_redis_value_ref(&r[3]).map_err(reply_err)?;
+            let meta: SeriesMeta =
+                serde_json::from_str(&meta).map_err(|e| Error::Internal(format!("corrupt metadata of {id}: {e}")))?;
+            out.push(Some(SeriesInfo {
+                id: SeriesId::parse(id)?,
+                meta,
+                count,
+                first: first.first().map(|m| decode_point(m)).transpose()?.map(|p| p.t),
+                last: last.first().map(|m| decode_point(m)).transpose()?.map(|p| p.t),
+                created: created.unwrap_or(0),
+                updated: updated.unwrap_or(0),
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Points of one series in `range`, with the existence check in the same round trip.
+    async fn range(&self, id: &SeriesId, lo: i64, hi: i64, order: Order, limit: usize) -> Result<Vec<Point>> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("EXISTS").arg(series_key(id.as_str()));
+        match order {
+            Order::Asc => pipe.cmd("ZRANGEBYSCORE").arg(points_key(id.as_str())).arg(score(lo)).arg(score(hi)),
+            Order::Desc => pipe.cmd("ZREVRANGEBYSCORE").arg(points_key(id.as_str())).arg(score(hi)).arg(score(lo)),
+        }
+        .arg("LIMIT")
+        .arg(0)
+        .arg(limit);
+        let (exists, members): (bool, Vec<Vec<u8>>) = pipe.query_async(&mut self.conn()).await.map_err(redis_err)?;
+        if !exists {
+            return Err(not_found(id));
+        }
+        members.iter().map(|m| decode_point(m)).collect()
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+
+    fn claim_waits(&self) -> bool {
+        true
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let _: String = redis::cmd("PING").query_async(&mut self.conn()).await.map_err(redis_err)?;
+        Ok(())
+    }
+
+    async fn list_series(&self) -> Result<Vec<SeriesInfo>> {
+        let ids: Vec<String> =
+            redis::cmd("ZRANGE").arg(SERIES_INDEX).arg(0).arg(-1).query_async(&mut self.conn()).await.map_err(redis_err)?;
+        // A series deleted between the two round trips is simply left out.
+        Ok(self.info(&ids).await?.into_iter().flatten().collect())
+    }
+
+    async fn get_series(&self, id: &SeriesId) -> Result<Option<SeriesInfo>> {
+        Ok(self.info(&[id.as_str().to_owned()]).await?.pop().flatten())
+    }
+
+    async fn put_series(&self, id: &SeriesId, meta: &SeriesMeta, now: i64) -> Result<(SeriesInfo, bool)> {
+        let json = serde_json::to_string(meta).map_err(|e| Error::Internal(e.to_string()))?;
+        let created: i64 = self
+            .scripts
+            .put_series
+            .key(series_key(id.as_str()))
+            .key(SERIES_INDEX)
+            .arg(id.as_str())
+            .arg(json)
+            .arg(now)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(redis_err)?;
+        let info = self.get_series(id).await?.ok_or_else(|| Error::Conflict("series deleted concurrently".into()))?;
+        Ok((info, created == 1))
+    }
+
+    async fn delete_series(&self, id: &SeriesId) -> Result<bool> {
+        let n: i64 = self
+            .scripts
+            .delete_series
+            .key(series_key(id.as_str()))
+            .key(points_key(id.as_str()))
+            .key(SERIES_INDEX)
+            .arg(id.as_str())
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(redis_err)?;
+        Ok(n == 1)
+    }
+
+    async fn write_points(&self, id: &SeriesId, points: Vec<Point>, now: i64) -> Result<bool> {
+        let meta = serde_json::to_string(&SeriesMeta::default()).expect("serializable");
+        let mut inv = self.scripts.write_points.prepare_invoke();
+        inv.key(points_key(id.as_str())).key(series_key(id.as_str())).key(SERIES_INDEX);
+        inv.arg(id.as_str()).arg(now).arg(meta);
+        for p in &points {
+            inv.arg(p.t).arg(&encode_point(p)[..]);
+        }
+        let created: i64 = inv.invoke_async(&mut self.conn()).await.map_err(redis_err)?;
+        Ok(created == 1)
+    }
+
+    async fn query_points(&self, id: &SeriesId, range: Range, order: Order, limit: usize) -> Result<Vec<Point>> {
+        self.range(id, range.lo(), range.hi(), order, limit).await
+    }
+
+    async fn get_point(&self, id: &SeriesId, t: i64) -> Result<Option<Point>> {
+        Ok(self.range(id, t, t, Order::Asc, 1).await?.pop())
+    }
+
+    async fn delete_points(&self, id: &SeriesId, range: Range) -> Result<u64> {
+        let n: i64 = self
+            .scripts
+            .delete_range
+            .key(series_key(id.as_str()))
+            .key(points_key(id.as_str()))
+            .arg(score(range.lo()))
+            .arg(score(range.hi()))
+            .arg(crate::app::now_ms())
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(redis_err)?;
+        if n < 0 {
+            return Err(not_found(id));
+        }
+        Ok(n as u64)
+    }
+
+    async fn create_job(&self, job: &Job) -> Result<()> {
+        redis_jobs::create(self, job).await
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        redis_jobs::get(self, id).await
+    }
+
+    async fn list_jobs(&self, status: Option<JobStatus>, after: Option<(i64, String)>, limit: usize) -> Result<Vec<Job>> {
+        redis_jobs::list(self, status, after, limit).await
+    }
+
+    async fn claim_next(&self, worker: &str, now: i64, lease_ms: i64, max_attempts: u32) -> Result<Option<(Job, Claim)>> {
+        redis_jobs::claim_next(self, worker, now, lease_ms, max_attempts).await
+    }
+
+    async fn claim_job(&self, id: &str, worker: &str, now: i64, lease_ms: i64, max_attempts: u32) -> Result<Option<(Job, Claim)>> {
+        redis_jobs::claim_by_id(self, id, "", worker, now, lease_ms, max_attempts).await.map(|r| r.claimed())
+    }
+
+    async fn renew(&self, claim: &Claim, now: i64, lease_ms: i64, progress: u8) -> Result<bool> {
+        redis_jobs::renew(self, claim, now, lease_ms, progress).await
+    }
+
+    async fn finish(&self, claim: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
+        redis_jobs::finish(self, claim, outcome, now).await
+    }
+
+    async fn release(&self, claim: &Claim) -> Result<bool> {
+        redis_jobs::release(self, claim).await
+    }
+
+    async fn get_result(&self, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+        redis_jobs::result(self, id).await
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<Removal> {
+        redis_jobs::remove(self, id).await
+    }
+}
