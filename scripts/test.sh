@@ -3,12 +3,22 @@
 # formatting, lints and every test suite against real servers. Safe to re-run; installs are skipped
 # when already present.
 #
-# Installs: Python tools into ./.venv (cargo-lambda, the emulator behind `cargo lambda watch`),
-# from scripts/requirements-test.txt.
+# Installs: Debian's redis-server (apt-get, when missing; each suite starts its own on a free
+# loopback port), and Python tools into ./.venv from scripts/requirements-test.txt (cargo-lambda,
+# the emulator behind `cargo lambda watch`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+step "Debian packages (redis-server)"
+if ! command -v redis-server >/dev/null; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+redis-server --version
 
 step "Python test tools (.venv: $(tr '\n' ' ' < scripts/requirements-test.txt))"
 if [ ! -x .venv/bin/python ]; then

@@ -1,19 +1,51 @@
-//! Jobs across processes on one SQLite file: `tsfn serve` without in-process workers and
-//! separate `tsfn worker` processes, as on Kubernetes. Crash recovery (SIGKILL mid-job), giving
-//! up after the configured attempts, a series deleted under a queued job, draining on SIGTERM.
+//! Jobs across processes on one store (a SQLite file, a Redis server): `tsfn serve` without
+//! in-process workers and separate `tsfn worker` processes, as on Kubernetes. Crash recovery
+//! (SIGKILL mid-job), giving up after the configured attempts, a series deleted under a queued
+//! job, progress, finishing the job on SIGTERM. Each check runs on each backend.
 
 mod conformance;
 mod support;
 
 use std::time::{Duration, Instant};
 
-use conformance::{submit, wait_job};
+use conformance::{submit, wait_job, Start};
 use support::{json, Server, Value, WorkerProc};
 
-fn api_without_workers(env: &[(&str, &str)]) -> Server {
-    let mut all = vec![("TSFN_WORKERS", "0")];
-    all.extend_from_slice(env);
-    Server::sqlite_file(&all)
+macro_rules! worker_tests {
+    ($start:expr) => {
+        #[test]
+        fn two_worker_processes_share_the_queue() {
+            crate::two_worker_processes_share_the_queue($start);
+        }
+        #[test]
+        fn a_killed_workers_job_is_finished_by_another_once() {
+            crate::a_killed_workers_job_is_finished_by_another_once($start);
+        }
+        #[test]
+        fn a_job_fails_after_the_configured_attempts() {
+            crate::a_job_fails_after_the_configured_attempts($start);
+        }
+        #[test]
+        fn a_series_deleted_under_a_queued_job_fails_it_cleanly() {
+            crate::a_series_deleted_under_a_queued_job_fails_it_cleanly($start);
+        }
+        #[test]
+        fn sigterm_lets_a_worker_finish_its_job() {
+            crate::sigterm_lets_a_worker_finish_its_job($start);
+        }
+    };
+}
+
+mod sqlite_file {
+    worker_tests!(crate::support::Server::sqlite_file);
+}
+
+mod redis {
+    worker_tests!(crate::support::Server::redis);
+}
+
+fn api_without_workers(start: Start) -> Server {
+    start(&[("TSFN_WORKERS", "0")])
 }
 
 /// One million points: enough that a job over them runs for a while in a debug build.
@@ -56,9 +88,8 @@ fn store_of(s: &Server) -> String {
     s.store.clone()
 }
 
-#[test]
-fn two_worker_processes_share_the_queue() {
-    let s = api_without_workers(&[]);
+fn two_worker_processes_share_the_queue(start: Start) {
+    let s = api_without_workers(start);
     s.write(
         "shared",
         &(0..20_000)
@@ -86,9 +117,8 @@ fn two_worker_processes_share_the_queue() {
     );
 }
 
-#[test]
-fn a_killed_workers_job_is_finished_by_another_once() {
-    let s = api_without_workers(&[]);
+fn a_killed_workers_job_is_finished_by_another_once(start: Start) {
+    let s = api_without_workers(start);
     write_big(&s, "big");
     let lease = [("TSFN_WORKERS", "1"), ("TSFN_JOB_LEASE_MS", "1000")];
     let mut a = WorkerProc::start(&store_of(&s), "doomed", &lease);
@@ -111,9 +141,8 @@ fn a_killed_workers_job_is_finished_by_another_once() {
     );
 }
 
-#[test]
-fn a_job_fails_after_the_configured_attempts() {
-    let s = api_without_workers(&[]);
+fn a_job_fails_after_the_configured_attempts(start: Start) {
+    let s = api_without_workers(start);
     write_big(&s, "big");
     let env = [
         ("TSFN_WORKERS", "1"),
@@ -139,9 +168,8 @@ fn a_job_fails_after_the_configured_attempts() {
     );
 }
 
-#[test]
-fn a_series_deleted_under_a_queued_job_fails_it_cleanly() {
-    let s = api_without_workers(&[]);
+fn a_series_deleted_under_a_queued_job_fails_it_cleanly(start: Start) {
+    let s = api_without_workers(start);
     s.write("doomed", &[(1, 1.0), (2, 2.0)]);
     let id = submit(&s, json!({"kind": "summary", "series": "doomed"}));
     s.delete("/series/doomed").expect(204);
@@ -152,9 +180,8 @@ fn a_series_deleted_under_a_queued_job_fails_it_cleanly() {
     assert_eq!(job["attempts"], 1);
 }
 
-#[test]
-fn sigterm_lets_a_worker_finish_its_job() {
-    let s = api_without_workers(&[]);
+fn sigterm_lets_a_worker_finish_its_job(start: Start) {
+    let s = api_without_workers(start);
     write_big(&s, "big");
     let mut w = WorkerProc::start(&store_of(&s), "leaving", &[("TSFN_WORKERS", "1")]);
     let id = submit(

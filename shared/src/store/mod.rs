@@ -15,14 +15,14 @@ use crate::error::{Error, Result};
 use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 
-#[cfg(feature = "sqlite")]
-pub mod sqlite;
-#[cfg(feature = "sqlite")]
-mod sqlite_jobs;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(feature = "redis")]
 mod redis_jobs;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_jobs;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -147,11 +147,14 @@ pub async fn open(url: &str) -> Result<DynStore> {
 }
 
 pub fn compiled_backends() -> Vec<&'static str> {
-    [("sqlite", cfg!(feature = "sqlite")), ("redis", cfg!(feature = "redis"))]
-        .into_iter()
-        .filter(|(_, on)| *on)
-        .map(|(name, _)| name)
-        .collect()
+    [
+        ("sqlite", cfg!(feature = "sqlite")),
+        ("redis", cfg!(feature = "redis")),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(name, _)| name)
+    .collect()
 }
 
 pub(crate) fn not_found(id: &SeriesId) -> Error {

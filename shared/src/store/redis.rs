@@ -30,6 +30,9 @@ pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub(super) const SERIES_INDEX: &str = "tsfn:series";
 
+/// Points per write script.
+const WRITE_CHUNK: usize = 20_000;
+
 pub(super) fn series_key(id: &str) -> String {
     format!("tsfn:series:{id}")
 }
@@ -103,7 +106,10 @@ pub(super) fn encode_point(p: &Point) -> [u8; 16] {
 
 fn decode_point(m: &[u8]) -> Result<Point> {
     if m.len() != 16 {
-        return Err(Error::Internal(format!("unexpected point member of {} bytes", m.len())));
+        return Err(Error::Internal(format!(
+            "unexpected point member of {} bytes",
+            m.len()
+        )));
     }
     let t = i64::from_be_bytes(m[..8].try_into().expect("8 bytes"));
     let v = f64::from_bits(u64::from_be_bytes(m[8..].try_into().expect("8 bytes")));
@@ -123,9 +129,11 @@ pub(super) fn redis_err(e: redis::RedisError) -> Error {
         Error::Unavailable(format!("redis unreachable: {e}"))
     } else {
         match e.kind() {
-            redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading | redis::ServerErrorKind::TryAgain | redis::ServerErrorKind::ClusterDown) => {
-                Error::Unavailable(format!("redis not ready: {e}"))
-            }
+            redis::ErrorKind::Server(
+                redis::ServerErrorKind::BusyLoading
+                | redis::ServerErrorKind::TryAgain
+                | redis::ServerErrorKind::ClusterDown,
+            ) => Error::Unavailable(format!("redis not ready: {e}")),
             _ => Error::Internal(format!("redis: {e}")),
         }
     }
@@ -154,14 +162,16 @@ pub(super) struct Scripts {
 impl RedisStore {
     /// `url` is the whole `redis://HOST:PORT/DB` URL.
     pub async fn open(url: &str) -> Result<Self> {
-        let client = Client::open(url).map_err(|e| Error::invalid("TSFN_STORE", format!("bad redis URL: {e}")))?;
+        let client = Client::open(url)
+            .map_err(|e| Error::invalid("TSFN_STORE", format!("bad redis URL: {e}")))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         // Lazy: the process starts even while Redis is down, answers 503, and recovers by itself.
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(redis_err)?;
+        let conn =
+            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(redis_err)?;
         let store = RedisStore {
             client,
             conn,
@@ -192,8 +202,15 @@ impl RedisStore {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT + redis_jobs::BLOCK));
-        let c = self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(redis_err)?;
-        self.blocking.lock().unwrap().insert(worker.to_owned(), c.clone());
+        let c = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(redis_err)?;
+        self.blocking
+            .lock()
+            .unwrap()
+            .insert(worker.to_owned(), c.clone());
         Ok(c)
     }
 
@@ -207,12 +224,17 @@ impl RedisStore {
         }
         let mut pipe = redis::pipe();
         for id in ids {
-            pipe.cmd("HMGET").arg(series_key(id)).arg(&["meta", "created", "updated"]);
+            pipe.cmd("HMGET")
+                .arg(series_key(id))
+                .arg(&["meta", "created", "updated"]);
             pipe.cmd("ZCARD").arg(points_key(id));
             pipe.cmd("ZRANGE").arg(points_key(id)).arg(0).arg(0);
             pipe.cmd("ZRANGE").arg(points_key(id)).arg(-1).arg(-1);
         }
-        let replies: Vec<Value> = pipe.query_async(&mut self.conn()).await.map_err(redis_err)?;
+        let replies: Vec<Value> = pipe
+            .query_async(&mut self.conn())
+            .await
+            .map_err(redis_err)?;
         let mut out = Vec::with_capacity(ids.len());
         for (id, r) in ids.iter().zip(replies.chunks(4)) {
             let (meta, created, updated): (Option<String>, Option<i64>, Option<i64>) =
@@ -224,14 +246,22 @@ impl RedisStore {
             let count: u64 = redis::from_redis_value_ref(&r[1]).map_err(reply_err)?;
             let first: Vec<Vec<u8>> = redis::from_redis_value_ref(&r[2]).map_err(reply_err)?;
             let last: Vec<Vec<u8>> = redis::from_redis_value_ref(&r[3]).map_err(reply_err)?;
-            let meta: SeriesMeta =
-                serde_json::from_str(&meta).map_err(|e| Error::Internal(format!("corrupt metadata of {id}: {e}")))?;
+            let meta: SeriesMeta = serde_json::from_str(&meta)
+                .map_err(|e| Error::Internal(format!("corrupt metadata of {id}: {e}")))?;
             out.push(Some(SeriesInfo {
                 id: SeriesId::parse(id)?,
                 meta,
                 count,
-                first: first.first().map(|m| decode_point(m)).transpose()?.map(|p| p.t),
-                last: last.first().map(|m| decode_point(m)).transpose()?.map(|p| p.t),
+                first: first
+                    .first()
+                    .map(|m| decode_point(m))
+                    .transpose()?
+                    .map(|p| p.t),
+                last: last
+                    .first()
+                    .map(|m| decode_point(m))
+                    .transpose()?
+                    .map(|p| p.t),
                 created: created.unwrap_or(0),
                 updated: updated.unwrap_or(0),
             }));
@@ -240,17 +270,35 @@ impl RedisStore {
     }
 
     /// Points of one series in `range`, with the existence check in the same round trip.
-    async fn range(&self, id: &SeriesId, lo: i64, hi: i64, order: Order, limit: usize) -> Result<Vec<Point>> {
+    async fn range(
+        &self,
+        id: &SeriesId,
+        lo: i64,
+        hi: i64,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Point>> {
         let mut pipe = redis::pipe();
         pipe.cmd("EXISTS").arg(series_key(id.as_str()));
         match order {
-            Order::Asc => pipe.cmd("ZRANGEBYSCORE").arg(points_key(id.as_str())).arg(score(lo)).arg(score(hi)),
-            Order::Desc => pipe.cmd("ZREVRANGEBYSCORE").arg(points_key(id.as_str())).arg(score(hi)).arg(score(lo)),
+            Order::Asc => pipe
+                .cmd("ZRANGEBYSCORE")
+                .arg(points_key(id.as_str()))
+                .arg(score(lo))
+                .arg(score(hi)),
+            Order::Desc => pipe
+                .cmd("ZREVRANGEBYSCORE")
+                .arg(points_key(id.as_str()))
+                .arg(score(hi))
+                .arg(score(lo)),
         }
         .arg("LIMIT")
         .arg(0)
         .arg(limit);
-        let (exists, members): (bool, Vec<Vec<u8>>) = pipe.query_async(&mut self.conn()).await.map_err(redis_err)?;
+        let (exists, members): (bool, Vec<Vec<u8>>) = pipe
+            .query_async(&mut self.conn())
+            .await
+            .map_err(redis_err)?;
         if !exists {
             return Err(not_found(id));
         }
@@ -269,13 +317,21 @@ impl Store for RedisStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        let _: String = redis::cmd("PING").query_async(&mut self.conn()).await.map_err(redis_err)?;
+        let _: String = redis::cmd("PING")
+            .query_async(&mut self.conn())
+            .await
+            .map_err(redis_err)?;
         Ok(())
     }
 
     async fn list_series(&self) -> Result<Vec<SeriesInfo>> {
-        let ids: Vec<String> =
-            redis::cmd("ZRANGE").arg(SERIES_INDEX).arg(0).arg(-1).query_async(&mut self.conn()).await.map_err(redis_err)?;
+        let ids: Vec<String> = redis::cmd("ZRANGE")
+            .arg(SERIES_INDEX)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(redis_err)?;
         // A series deleted between the two round trips is simply left out.
         Ok(self.info(&ids).await?.into_iter().flatten().collect())
     }
@@ -284,7 +340,12 @@ impl Store for RedisStore {
         Ok(self.info(&[id.as_str().to_owned()]).await?.pop().flatten())
     }
 
-    async fn put_series(&self, id: &SeriesId, meta: &SeriesMeta, now: i64) -> Result<(SeriesInfo, bool)> {
+    async fn put_series(
+        &self,
+        id: &SeriesId,
+        meta: &SeriesMeta,
+        now: i64,
+    ) -> Result<(SeriesInfo, bool)> {
         let json = serde_json::to_string(meta).map_err(|e| Error::Internal(e.to_string()))?;
         let created: i64 = self
             .scripts
@@ -297,7 +358,10 @@ impl Store for RedisStore {
             .invoke_async(&mut self.conn())
             .await
             .map_err(redis_err)?;
-        let info = self.get_series(id).await?.ok_or_else(|| Error::Conflict("series deleted concurrently".into()))?;
+        let info = self
+            .get_series(id)
+            .await?
+            .ok_or_else(|| Error::Conflict("series deleted concurrently".into()))?;
         Ok((info, created == 1))
     }
 
@@ -317,17 +381,38 @@ impl Store for RedisStore {
 
     async fn write_points(&self, id: &SeriesId, points: Vec<Point>, now: i64) -> Result<bool> {
         let meta = serde_json::to_string(&SeriesMeta::default()).expect("serializable");
-        let mut inv = self.scripts.write_points.prepare_invoke();
-        inv.key(points_key(id.as_str())).key(series_key(id.as_str())).key(SERIES_INDEX);
-        inv.arg(id.as_str()).arg(now).arg(meta);
-        for p in &points {
-            inv.arg(p.t).arg(&encode_point(p)[..]);
+        let mut created = false;
+        // Large bodies go in chunks, so no single script holds Redis (and the reply timeout) for
+        // long. Each chunk is atomic; rewriting points is idempotent, so after a 503 mid-way the
+        // client simply sends the body again.
+        for chunk in points
+            .chunks(WRITE_CHUNK)
+            .chain(points.is_empty().then_some(&[][..]))
+        {
+            let mut inv = self.scripts.write_points.prepare_invoke();
+            inv.key(points_key(id.as_str()))
+                .key(series_key(id.as_str()))
+                .key(SERIES_INDEX);
+            inv.arg(id.as_str()).arg(now).arg(&meta);
+            for p in chunk {
+                inv.arg(p.t).arg(&encode_point(p)[..]);
+            }
+            let c: i64 = inv
+                .invoke_async(&mut self.conn())
+                .await
+                .map_err(redis_err)?;
+            created |= c == 1;
         }
-        let created: i64 = inv.invoke_async(&mut self.conn()).await.map_err(redis_err)?;
-        Ok(created == 1)
+        Ok(created)
     }
 
-    async fn query_points(&self, id: &SeriesId, range: Range, order: Order, limit: usize) -> Result<Vec<Point>> {
+    async fn query_points(
+        &self,
+        id: &SeriesId,
+        range: Range,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Point>> {
         self.range(id, range.lo(), range.hi(), order, limit).await
     }
 
@@ -361,16 +446,36 @@ impl Store for RedisStore {
         redis_jobs::get(self, id).await
     }
 
-    async fn list_jobs(&self, status: Option<JobStatus>, after: Option<(i64, String)>, limit: usize) -> Result<Vec<Job>> {
+    async fn list_jobs(
+        &self,
+        status: Option<JobStatus>,
+        after: Option<(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<Job>> {
         redis_jobs::list(self, status, after, limit).await
     }
 
-    async fn claim_next(&self, worker: &str, now: i64, lease_ms: i64, max_attempts: u32) -> Result<Option<(Job, Claim)>> {
+    async fn claim_next(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<(Job, Claim)>> {
         redis_jobs::claim_next(self, worker, now, lease_ms, max_attempts).await
     }
 
-    async fn claim_job(&self, id: &str, worker: &str, now: i64, lease_ms: i64, max_attempts: u32) -> Result<Option<(Job, Claim)>> {
-        redis_jobs::claim_by_id(self, id, "", worker, now, lease_ms, max_attempts).await.map(|r| r.claimed())
+    async fn claim_job(
+        &self,
+        id: &str,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<(Job, Claim)>> {
+        redis_jobs::claim_by_id(self, id, "", worker, now, lease_ms, max_attempts)
+            .await
+            .map(|r| r.claimed())
     }
 
     async fn renew(&self, claim: &Claim, now: i64, lease_ms: i64, progress: u8) -> Result<bool> {

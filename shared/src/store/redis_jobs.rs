@@ -164,8 +164,14 @@ impl Scripts {
 impl RedisStore {
     /// Creates the consumer group (and the stream) unless it exists.
     pub(super) async fn ensure_group(&self) -> Result<()> {
-        let r: redis::RedisResult<()> =
-            redis::cmd("XGROUP").arg("CREATE").arg(QUEUE).arg(GROUP).arg("0").arg("MKSTREAM").query_async(&mut self.conn()).await;
+        let r: redis::RedisResult<()> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(QUEUE)
+            .arg(GROUP)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut self.conn())
+            .await;
         match r {
             Ok(()) => Ok(()),
             Err(e) if e.to_string().contains("BUSYGROUP") => Ok(()),
@@ -246,7 +252,11 @@ pub(super) async fn create(s: &RedisStore, job: &Job) -> Result<()> {
 }
 
 pub(super) async fn get(s: &RedisStore, id: &str) -> Result<Option<Job>> {
-    let v: Value = redis::cmd("HGETALL").arg(job_key(id)).query_async(&mut s.conn()).await.map_err(redis_err)?;
+    let v: Value = redis::cmd("HGETALL")
+        .arg(job_key(id))
+        .query_async(&mut s.conn())
+        .await
+        .map_err(redis_err)?;
     match v {
         Value::Array(fields) => job_from_fields(&fields),
         Value::Map(pairs) => {
@@ -257,7 +267,12 @@ pub(super) async fn get(s: &RedisStore, id: &str) -> Result<Option<Job>> {
     }
 }
 
-pub(super) async fn list(s: &RedisStore, status: Option<JobStatus>, after: Option<(i64, String)>, limit: usize) -> Result<Vec<Job>> {
+pub(super) async fn list(
+    s: &RedisStore,
+    status: Option<JobStatus>,
+    after: Option<(i64, String)>,
+    limit: usize,
+) -> Result<Vec<Job>> {
     let max = match &after {
         Some((created, id)) => format!("({}", index_member(*created, id)),
         None => "+".into(),
@@ -285,7 +300,12 @@ pub(super) async fn list(s: &RedisStore, status: Option<JobStatus>, after: Optio
     for r in replies {
         let job = match r {
             Value::Array(fields) => job_from_fields(&fields)?,
-            Value::Map(pairs) => job_from_fields(&pairs.into_iter().flat_map(|(k, v)| [k, v]).collect::<Vec<_>>())?,
+            Value::Map(pairs) => job_from_fields(
+                &pairs
+                    .into_iter()
+                    .flat_map(|(k, v)| [k, v])
+                    .collect::<Vec<_>>(),
+            )?,
             _ => None,
         };
         // Deleted between the two round trips: left out.
@@ -295,8 +315,8 @@ pub(super) async fn list(s: &RedisStore, status: Option<JobStatus>, after: Optio
 }
 
 /// What the claim script found.
-pub(super) enum Claimed {
-    Claimed(Box<Job>, Claim),
+pub(super) enum ClaimResult {
+    Ok(Box<Job>, Claim),
     /// The job no longer exists (cancelled or deleted).
     Gone,
     /// Another worker holds a live lease on it.
@@ -307,10 +327,10 @@ pub(super) enum Claimed {
     Failed,
 }
 
-impl Claimed {
+impl ClaimResult {
     pub(super) fn claimed(self) -> Option<(Job, Claim)> {
         match self {
-            Claimed::Claimed(job, claim) => Some((*job, claim)),
+            ClaimResult::Ok(job, claim) => Some((*job, claim)),
             _ => None,
         }
     }
@@ -324,7 +344,7 @@ pub(super) async fn claim_by_id(
     now: i64,
     lease_ms: i64,
     max_attempts: u32,
-) -> Result<Claimed> {
+) -> Result<ClaimResult> {
     let reply: Vec<Value> = s
         .scripts
         .jobs
@@ -343,27 +363,39 @@ pub(super) async fn claim_by_id(
     let tag = reply.first().and_then(text).unwrap_or_default();
     Ok(match tag.as_str() {
         "claimed" => {
-            let job = job_from_fields(&reply[1..])?.ok_or_else(|| Error::Internal("claimed job has no fields".into()))?;
-            let claim = Claim { job_id: id.to_owned(), worker: worker.to_owned(), attempt: job.attempts, receipt: receipt.to_owned() };
-            Claimed::Claimed(Box::new(job), claim)
+            let job = job_from_fields(&reply[1..])?
+                .ok_or_else(|| Error::Internal("claimed job has no fields".into()))?;
+            let claim = Claim {
+                job_id: id.to_owned(),
+                worker: worker.to_owned(),
+                attempt: job.attempts,
+                receipt: receipt.to_owned(),
+            };
+            ClaimResult::Ok(Box::new(job), claim)
         }
-        "gone" => Claimed::Gone,
-        "busy" => Claimed::Busy,
-        "failed" => Claimed::Failed,
-        _ => Claimed::Done,
+        "gone" => ClaimResult::Gone,
+        "busy" => ClaimResult::Busy,
+        "failed" => ClaimResult::Failed,
+        _ => ClaimResult::Done,
     })
 }
 
 /// `(entry id, job id)` pairs from an XREADGROUP/XAUTOCLAIM entry list.
 fn entries(v: &Value) -> Vec<(String, String)> {
-    let Value::Array(items) = v else { return Vec::new() };
+    let Value::Array(items) = v else {
+        return Vec::new();
+    };
     items
         .iter()
         .filter_map(|e| match e {
             Value::Array(pair) if pair.len() == 2 => {
                 let id = text(&pair[0])?;
                 let job = match &pair[1] {
-                    Value::Array(kv) => kv.chunks(2).find(|c| c.first().and_then(text).as_deref() == Some("job")).and_then(|c| c.get(1)).and_then(text),
+                    Value::Array(kv) => kv
+                        .chunks(2)
+                        .find(|c| c.first().and_then(text).as_deref() == Some("job"))
+                        .and_then(|c| c.get(1))
+                        .and_then(text),
                     _ => None,
                 }?;
                 Some((id, job))
@@ -414,7 +446,11 @@ async fn read_new(s: &RedisStore, worker: &str) -> Result<Vec<(String, String)>>
     })
 }
 
-async fn reclaim_stale(s: &RedisStore, worker: &str, lease_ms: i64) -> Result<Vec<(String, String)>> {
+async fn reclaim_stale(
+    s: &RedisStore,
+    worker: &str,
+    lease_ms: i64,
+) -> Result<Vec<(String, String)>> {
     let v: Value = redis::cmd("XAUTOCLAIM")
         .arg(QUEUE)
         .arg(GROUP)
@@ -434,12 +470,26 @@ async fn reclaim_stale(s: &RedisStore, worker: &str, lease_ms: i64) -> Result<Ve
 
 async fn ack(s: &RedisStore, entry: &str) -> Result<()> {
     let mut pipe = redis::pipe();
-    pipe.cmd("XACK").arg(QUEUE).arg(GROUP).arg(entry).ignore().cmd("XDEL").arg(QUEUE).arg(entry).ignore();
+    pipe.cmd("XACK")
+        .arg(QUEUE)
+        .arg(GROUP)
+        .arg(entry)
+        .ignore()
+        .cmd("XDEL")
+        .arg(QUEUE)
+        .arg(entry)
+        .ignore();
     let () = pipe.query_async(&mut s.conn()).await.map_err(redis_err)?;
     Ok(())
 }
 
-pub(super) async fn claim_next(s: &RedisStore, worker: &str, now: i64, lease_ms: i64, max_attempts: u32) -> Result<Option<(Job, Claim)>> {
+pub(super) async fn claim_next(
+    s: &RedisStore,
+    worker: &str,
+    now: i64,
+    lease_ms: i64,
+    max_attempts: u32,
+) -> Result<Option<(Job, Claim)>> {
     // Entries of dead workers are looked for at least every half lease, even under load.
     let last = LAST_AUTOCLAIM.load(Ordering::Relaxed);
     let mut candidates = if now - last > lease_ms / 2 {
@@ -452,17 +502,33 @@ pub(super) async fn claim_next(s: &RedisStore, worker: &str, now: i64, lease_ms:
         candidates = read_new(s, worker).await?;
     }
     for (entry, job_id) in candidates {
-        match claim_by_id(s, &job_id, &entry, worker, crate::app::now_ms(), lease_ms, max_attempts).await? {
-            Claimed::Claimed(job, claim) => return Ok(Some((*job, claim))),
-            Claimed::Gone | Claimed::Done | Claimed::Failed => ack(s, &entry).await?,
+        match claim_by_id(
+            s,
+            &job_id,
+            &entry,
+            worker,
+            crate::app::now_ms(),
+            lease_ms,
+            max_attempts,
+        )
+        .await?
+        {
+            ClaimResult::Ok(job, claim) => return Ok(Some((*job, claim))),
+            ClaimResult::Gone | ClaimResult::Done | ClaimResult::Failed => ack(s, &entry).await?,
             // Its owner is alive and will acknowledge it when done.
-            Claimed::Busy => {}
+            ClaimResult::Busy => {}
         }
     }
     Ok(None)
 }
 
-pub(super) async fn renew(s: &RedisStore, c: &Claim, now: i64, lease_ms: i64, progress: u8) -> Result<bool> {
+pub(super) async fn renew(
+    s: &RedisStore,
+    c: &Claim,
+    now: i64,
+    lease_ms: i64,
+    progress: u8,
+) -> Result<bool> {
     let n: i64 = s
         .scripts
         .jobs
@@ -529,8 +595,13 @@ pub(super) async fn release(s: &RedisStore, c: &Claim) -> Result<bool> {
 
 pub(super) async fn result(s: &RedisStore, id: &str) -> Result<Option<(String, Vec<u8>)>> {
     let mut pipe = redis::pipe();
-    pipe.cmd("HGET").arg(job_key(id)).arg("result_type").cmd("GET").arg(result_key(id));
-    let (ctype, data): (Option<String>, Option<Vec<u8>>) = pipe.query_async(&mut s.conn()).await.map_err(redis_err)?;
+    pipe.cmd("HGET")
+        .arg(job_key(id))
+        .arg("result_type")
+        .cmd("GET")
+        .arg(result_key(id));
+    let (ctype, data): (Option<String>, Option<Vec<u8>>) =
+        pipe.query_async(&mut s.conn()).await.map_err(redis_err)?;
     Ok(match (ctype, data) {
         (Some(c), Some(d)) => Some((c, d)),
         _ => None,

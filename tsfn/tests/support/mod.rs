@@ -212,8 +212,16 @@ pub struct RedisProc {
 
 impl RedisProc {
     pub fn start() -> RedisProc {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut r = RedisProc { child: None, port, dir: tempfile::tempdir().expect("tempdir") };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut r = RedisProc {
+            child: None,
+            port,
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
         r.restart();
         r
     }
@@ -225,25 +233,42 @@ impl RedisProc {
     /// Starts (again) on the same port and data directory, and waits until it answers PING.
     pub fn restart(&mut self) {
         let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "yes"])
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &self.port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+            ])
             .args(["--appendfsync", "always", "--protected-mode", "no"])
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start redis-server ({e}): run ./scripts/test.sh, which installs it"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start redis-server ({e}): run ./scripts/test.sh, which installs it")
+            });
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while !self.answers() {
-            assert!(Instant::now() < deadline, "redis-server did not answer on port {}", self.port);
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer on port {}",
+                self.port
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     fn answers(&self) -> bool {
         use std::io::{Read, Write};
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
         let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
         let mut buf = [0u8; 7];
         s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"

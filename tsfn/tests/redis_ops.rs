@@ -1,0 +1,166 @@
+//! Redis in operation: an outage (503 with a clear message while Redis is down, recovery without
+//! restarting tsfn, no acknowledged write lost) and concurrent writers.
+
+mod conformance;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{json, Server};
+
+fn wait_status(s: &Server, path: &str, status: u16, within: Duration) -> support::Resp {
+    let deadline = Instant::now() + within;
+    loop {
+        let r = s.get(path);
+        if r.status == status {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} did not answer {status} within {within:?}: {} {}",
+            r.status,
+            r.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn outage_gives_503_and_recovers_with_every_acknowledged_write() {
+    let mut s = Server::redis(&[]);
+    s.write(
+        "kept",
+        &(0..1000).map(|i| (i, i as f64)).collect::<Vec<_>>(),
+    );
+    s.put_json("/series/kept/points/5000", &json!({"v": 42}))
+        .expect(200);
+    let id = s
+        .post_json("/jobs", &json!({"kind": "summary", "series": "kept"}))
+        .expect(202)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    s.redis.as_mut().unwrap().stop();
+    let started = Instant::now();
+    let r = s.get("/series/kept");
+    // Bounded by the documented connect (1 s) and reply (3 s) timeouts, with reconnect retries.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let v = r.expect_error(503, None);
+    assert_eq!(v["error"]["code"], "unavailable");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("redis"),
+        "{v}"
+    );
+    assert_eq!(r.headers["retry-after"], "1");
+    s.get("/ready").expect_error(503, None);
+    s.send(
+        "POST",
+        "/series/kept/points",
+        Some("text/csv"),
+        "t,v\n9000,1\n",
+    )
+    .expect_error(503, None);
+    s.get("/health").expect(200);
+
+    s.redis.as_mut().unwrap().restart();
+    wait_status(&s, "/ready", 200, Duration::from_secs(30));
+    let v = s.get("/series/kept").expect(200);
+    assert_eq!(v["count"], 1001, "{v}");
+    assert_eq!(s.get("/series/kept/points/5000").expect(200)["v"], 42.0);
+    s.send(
+        "POST",
+        "/series/kept/points",
+        Some("text/csv"),
+        "t,v\n9000,1\n",
+    )
+    .expect(200);
+    assert_eq!(s.get("/series/kept").expect(200)["count"], 1002);
+    // The job queued before the outage is still there and runs.
+    let job = conformance::wait_job(&s, &id);
+    assert_eq!(job["status"], "succeeded", "{job}");
+}
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let s = Server::redis(&[]);
+    let base = s.base.clone();
+    // 32 writers, disjoint timestamps of one series, overlapping in time.
+    let writers: Vec<_> = (0..32)
+        .map(|w| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                let c = support::client();
+                for batch in 0..20 {
+                    let body: String =
+                        std::iter::once("t,v\n".to_owned())
+                            .chain((0..100).map(|i| {
+                                format!("{},{w}\n", 1_000_000 + w * 10_000 + batch * 100 + i)
+                            }))
+                            .collect();
+                    let r = c
+                        .post(format!("{base}/series/busy/points"))
+                        .header("content-type", "text/csv")
+                        .body(body)
+                        .send()
+                        .unwrap();
+                    assert!(r.status().is_success());
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(s.get("/series/busy").expect(200)["count"], 32 * 20 * 100);
+
+    // 32 writers racing on one point (and on a shared bulk range): one value per timestamp.
+    let racers: Vec<_> = (0..32)
+        .map(|w| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                let c = support::client();
+                for round in 0..10 {
+                    let r = c
+                        .put(format!("{base}/series/hot/points/1000"))
+                        .json(&json!({"v": w * 100 + round}))
+                        .send()
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                    let body: String = std::iter::once("t,v\n".to_owned())
+                        .chain((0..50).map(|i| format!("{},{w}\n", 2000 + i)))
+                        .collect();
+                    let r = c
+                        .post(format!("{base}/series/hot/points"))
+                        .header("content-type", "text/csv")
+                        .body(body)
+                        .send()
+                        .unwrap();
+                    assert!(r.status().is_success());
+                }
+            })
+        })
+        .collect();
+    for r in racers {
+        r.join().unwrap();
+    }
+    let v = s.get("/series/hot").expect(200);
+    assert_eq!(
+        v["count"], 51,
+        "every timestamp holds exactly one point: {v}"
+    );
+    let p = s.get("/series/hot/points/1000").expect(200)["v"]
+        .as_f64()
+        .unwrap();
+    assert!((0.0..3200.0).contains(&p) && (p as i64 % 100) < 10, "{p}");
+    // Each point of the shared range holds one writer's value, whole.
+    let pts = s.get("/series/hot/points?from=2000&to=2050").expect(200);
+    for pt in pts["points"].as_array().unwrap() {
+        let v = pt["v"].as_f64().unwrap();
+        assert!((0.0..32.0).contains(&v) && v.fract() == 0.0, "{pt}");
+    }
+}
