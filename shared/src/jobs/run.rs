@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{JobSpec, Kind, Outcome};
 use crate::analysis::{self, Input};
 use crate::error::{Error, Result};
-use crate::model::{Order, Point, SeriesInfo};
+use crate::model::{Order, Point, SeriesId};
 use crate::query::SCAN_PAGE;
 use crate::store::Store;
 
@@ -20,7 +20,10 @@ pub trait Progress: Send + Sync {
 
 /// Loaded data for one series.
 pub struct Loaded {
-    pub info: SeriesInfo,
+    pub id: SeriesId,
+    /// Name and unit, read only for kinds that show them (plots).
+    pub name: String,
+    pub unit: String,
     pub points: Vec<Point>,
 }
 
@@ -29,38 +32,53 @@ const LOAD_SHARE: u32 = 80;
 
 async fn load(store: &dyn Store, spec: &JobSpec, progress: &dyn Progress) -> Result<Vec<Loaded>> {
     let mut out = Vec::with_capacity(spec.series.len());
-    // Expected total from the series counts: good enough for a progress bar.
-    let mut infos = Vec::new();
-    for id in &spec.series {
-        let info = store.get_series(id).await?.ok_or_else(|| {
-            Error::NotFound(format!(
-                "series {:?} (deleted since the job was submitted?)",
-                id.as_str()
-            ))
-        })?;
-        infos.push(info);
-    }
-    let total: u64 = infos.iter().map(|i| i.count).sum::<u64>().max(1);
-    let mut read = 0u64;
-    for info in infos {
-        let mut points = Vec::new();
+    let gone = |id: &SeriesId| {
+        Error::NotFound(format!(
+            "series {:?} (deleted since the job was submitted?)",
+            id.as_str()
+        ))
+    };
+    let needs_meta = matches!(spec.kind, Kind::Plot(_));
+    for (n, id) in spec.series.iter().enumerate() {
+        // The first page answers small series in one call; only longer ones need the count
+        // (for progress) and further pages.
+        let first = match store
+            .query_points(id, spec.range, Order::Asc, SCAN_PAGE)
+            .await
+        {
+            Err(Error::NotFound(_)) => return Err(gone(id)),
+            r => r?,
+        };
+        let info = if needs_meta || first.len() == SCAN_PAGE {
+            store.get_series(id).await?.map(|i| (i.meta, i.count))
+        } else {
+            None
+        };
+        let total = info.as_ref().map_or(first.len() as u64, |(_, c)| *c).max(1);
+        let mut points = first;
         let mut scan = spec.range;
-        loop {
-            let page = store
-                .query_points(&info.id, scan, Order::Asc, SCAN_PAGE)
-                .await?;
+        while points.len() % SCAN_PAGE == 0 && !points.is_empty() {
+            scan.from = Some(points[points.len() - 1].t + 1);
+            let page = store.query_points(id, scan, Order::Asc, SCAN_PAGE).await?;
+            let last_page = page.len() < SCAN_PAGE;
             points.extend_from_slice(&page);
-            read += page.len() as u64;
-            if page.len() < SCAN_PAGE {
-                break;
-            }
-            scan.from = Some(page[page.len() - 1].t + 1);
-            let pct = (read.min(total) * LOAD_SHARE as u64 / total) as u8;
+            // Progress over series and pages: each series gets an equal share of the load phase.
+            let done = (points.len() as u64).min(total) as f64 / total as f64;
+            let pct = ((n as f64 + done) / spec.series.len() as f64 * LOAD_SHARE as f64) as u8;
             if !progress.report(pct).await {
                 return Err(Error::Conflict("job was taken over or deleted".into()));
             }
+            if last_page {
+                break;
+            }
         }
-        out.push(Loaded { info, points });
+        let (name, unit) = info.map(|(m, _)| (m.name, m.unit)).unwrap_or_default();
+        out.push(Loaded {
+            id: id.clone(),
+            name,
+            unit,
+            points,
+        });
     }
     Ok(out)
 }
@@ -73,9 +91,9 @@ fn json<T: Serialize>(v: &T) -> Result<(String, Vec<u8>)> {
 
 fn input(l: &Loaded) -> Input<'_> {
     Input {
-        id: l.info.id.as_str(),
-        name: &l.info.meta.name,
-        unit: &l.info.meta.unit,
+        id: l.id.as_str(),
+        name: &l.name,
+        unit: &l.unit,
         points: &l.points,
     }
 }
@@ -107,16 +125,16 @@ fn plot(p: &crate::plot::PlotParams, data: &[Loaded]) -> Result<(String, Vec<u8>
     let series: Vec<PlotSeries> = data
         .iter()
         .map(|l| PlotSeries {
-            label: if l.info.meta.name.is_empty() {
-                l.info.id.as_str()
+            label: if l.name.is_empty() {
+                l.id.as_str()
             } else {
-                &l.info.meta.name
+                &l.name
             },
-            unit: &l.info.meta.unit,
+            unit: &l.unit,
             points: &l.points,
         })
         .collect();
-    let ids: Vec<&str> = data.iter().map(|l| l.info.id.as_str()).collect();
+    let ids: Vec<&str> = data.iter().map(|l| l.id.as_str()).collect();
     let bytes = render(&series, p, &ids.join(", "))?;
     Ok((p.format.content_type().to_owned(), bytes))
 }
