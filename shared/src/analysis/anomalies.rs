@@ -3,10 +3,11 @@
 //! deviation MAD; z = 0.6745 (v - m) / MAD, and |z| > threshold is an anomaly. When MAD is 0 (more
 //! than half the window equal) the mean absolute deviation scaled by 1.2533 stands in; when that
 //! is 0 too, any value different from m is an anomaly with z reported as null (infinite).
+//! The window is kept sorted, so the median and MAD cost O(log w) per point after the O(w) shift.
 
 use serde::{Deserialize, Serialize};
 
-use super::window::{median_sorted, SortedWindow};
+use super::window::SortedWindow;
 use super::{finite, Input};
 use crate::{time, Error, Result};
 
@@ -73,22 +74,19 @@ pub struct Anomalies {
 }
 
 pub fn anomalies(input: Input, p: &AnomaliesParams) -> Result<Anomalies> {
+    p.validate()?;
     let pts = input.points;
     let w = p.window;
     let mut win = SortedWindow::with_capacity(w);
-    let mut dev = Vec::with_capacity(w);
     let mut found = Vec::new();
     for (i, pt) in pts.iter().enumerate() {
         if i >= w {
             let m = win.median();
-            dev.clear();
-            dev.extend(win.values().iter().map(|x| (x - m).abs()));
-            dev.sort_unstable_by(f64::total_cmp);
-            let mad = median_sorted(&dev);
+            let mad = win.mad(m);
             let z = if mad > 0.0 {
                 0.6745 * (pt.v - m) / mad
             } else {
-                let mean_ad = dev.iter().sum::<f64>() / dev.len() as f64;
+                let mean_ad = win.mean_abs_dev(m);
                 if mean_ad > 0.0 {
                     (pt.v - m) / (1.2533 * mean_ad)
                 } else if pt.v == m {
@@ -170,17 +168,51 @@ mod tests {
         assert_eq!(a.anomalies.len(), 1);
         assert!(a.anomalies[0].z.is_none());
         assert!(serde_json::to_string(&a).is_ok());
-        assert!(AnomaliesParams {
-            window: 50,
-            threshold: -1.0
+    }
+
+    #[test]
+    fn z_matches_brute_force() {
+        // Threshold tiny so every checked point is reported, then each z is recomputed by
+        // sorting its trailing window.
+        let v: Vec<f64> = (0..300).map(|i| noise(i) * (1 + i % 7) as f64).collect();
+        let w = 11;
+        let a = run(&v, w, 1e-12);
+        let med = |s: &mut Vec<f64>| {
+            s.sort_unstable_by(f64::total_cmp);
+            let n = s.len();
+            (s[(n - 1) / 2] + s[n / 2]) / 2.0
+        };
+        let mut k = 0;
+        for i in w..v.len() {
+            let mut win = v[i - w..i].to_vec();
+            let m = med(&mut win);
+            let mad = med(&mut win.iter().map(|x| (x - m).abs()).collect());
+            let z = 0.6745 * (v[i] - m) / mad;
+            if z.abs() > 1e-12 {
+                assert_eq!(a.anomalies[k].t, crate::time::format(i as i64 * 1000));
+                assert_eq!(a.anomalies[k].median, m);
+                assert!((a.anomalies[k].z.unwrap() - z).abs() < 1e-9);
+                k += 1;
+            }
         }
-        .validate()
-        .is_err());
-        assert!(AnomaliesParams {
-            window: 2,
-            threshold: 1.0
-        }
-        .validate()
-        .is_err());
+        assert_eq!(k, a.anomalies.len());
+    }
+
+    #[test]
+    fn validation_and_empty() {
+        let field = |p: AnomaliesParams| match p.validate() {
+            Err(Error::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        let p = |window, threshold| AnomaliesParams { window, threshold };
+        assert_eq!(field(p(50, -1.0)), "params.threshold");
+        assert_eq!(field(p(50, f64::NAN)), "params.threshold");
+        assert_eq!(field(p(2, 1.0)), "params.window");
+        assert_eq!(field(p(10_001, 1.0)), "params.window");
+        assert!(serde_json::from_str::<AnomaliesParams>(r#"{"z": 3}"#).is_err());
+        let d: AnomaliesParams = serde_json::from_str("{}").unwrap();
+        assert_eq!((d.window, d.threshold), (50, 3.5));
+        let e = run(&[1.0, 2.0], 50, 3.5);
+        assert_eq!((e.checked, e.anomalies.len()), (0, 0));
     }
 }

@@ -183,4 +183,26 @@ mod tests {
         )
         .is_err());
     }
+
+    #[test]
+    fn validation() {
+        let field = |p: CorrelationParams| match p.validate() {
+            Err(Error::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        let every = |e: &str| CorrelationParams {
+            every: e.into(),
+            ..Default::default()
+        };
+        assert_eq!(field(every("0h")), "params.every");
+        assert_eq!(field(every("soon")), "params.every");
+        let agg = CorrelationParams {
+            agg: "median".into(),
+            ..Default::default()
+        };
+        assert_eq!(field(agg), "params.agg");
+        let p: CorrelationParams = serde_json::from_str("{}").unwrap();
+        assert_eq!((p.every.as_str(), p.agg.as_str()), ("1h", "mean"));
+        assert!(serde_json::from_str::<CorrelationParams>(r#"{"lag": 1}"#).is_err());
+    }
 }

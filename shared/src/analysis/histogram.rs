@@ -71,6 +71,7 @@ pub struct Histogram {
 }
 
 pub fn histogram(input: Input, p: &HistogramParams) -> Result<Histogram> {
+    p.validate()?; // 0 bins would underflow below
     let values = input.points.iter().map(|p| p.v);
     let (dmin, dmax) = values
         .clone()
@@ -101,6 +102,9 @@ pub fn histogram(input: Input, p: &HistogramParams) -> Result<Histogram> {
         };
     }
     let width = (hi - lo) / p.bins as f64;
+    let last = p.bins - 1;
+    // Edges as reported; bin i is [edge(i), edge(i + 1)), the last one closed.
+    let edge = |i: usize| if i > last { hi } else { lo + width * i as f64 };
     let mut counts = vec![0u64; p.bins];
     for v in values {
         if v < lo {
@@ -108,7 +112,13 @@ pub fn histogram(input: Input, p: &HistogramParams) -> Result<Histogram> {
         } else if v > hi {
             out.above += 1;
         } else {
-            let i = (((v - lo) / width) as usize).min(p.bins - 1);
+            let mut i = (((v - lo) / width) as usize).min(last);
+            // The division can round across an edge: settle on the bin the reported edges say.
+            if i > 0 && v < edge(i) {
+                i -= 1;
+            } else if i < last && v >= edge(i + 1) {
+                i += 1;
+            }
             counts[i] += 1;
         }
     }
@@ -116,12 +126,8 @@ pub fn histogram(input: Input, p: &HistogramParams) -> Result<Histogram> {
         .into_iter()
         .enumerate()
         .map(|(i, count)| Bin {
-            lo: lo + width * i as f64,
-            hi: if i + 1 == p.bins {
-                hi
-            } else {
-                lo + width * (i + 1) as f64
-            },
+            lo: edge(i),
+            hi: edge(i + 1),
             count,
         })
         .collect();
@@ -177,6 +183,29 @@ mod tests {
     }
 
     #[test]
+    fn counts_agree_with_reported_edges() {
+        // 0.1 steps over [0, 1] in 10 bins: values on interior edges must land in the bin whose
+        // reported `lo` they equal or exceed, whatever the division rounds to.
+        let values: Vec<f64> = (0..=100).map(|i| i as f64 * 0.01).collect();
+        let h = run(
+            &values,
+            HistogramParams {
+                bins: 10,
+                min: Some(0.0),
+                max: Some(1.0),
+            },
+        );
+        for b in &h.bins {
+            let want = values
+                .iter()
+                .filter(|&&v| v >= b.lo && (v < b.hi || (b.hi == 1.0 && v <= 1.0)))
+                .count() as u64;
+            assert_eq!(b.count, want, "{b:?}");
+        }
+        assert_eq!(h.bins.iter().map(|b| b.count).sum::<u64>(), 101);
+    }
+
+    #[test]
     fn data_range_and_constant_data() {
         let h = run(
             &[1.0, 2.0, 3.0, 4.0],
@@ -216,6 +245,15 @@ mod tests {
             },
             "params.min",
         );
+        bad(
+            HistogramParams {
+                max: Some(f64::INFINITY),
+                ..Default::default()
+            },
+            "params.max",
+        );
         assert!(serde_json::from_str::<HistogramParams>(r#"{"buckets": 3}"#).is_err());
+        let p: HistogramParams = serde_json::from_str("{}").unwrap();
+        assert_eq!((p.bins, p.min, p.max), (20, None, None));
     }
 }

@@ -123,5 +123,34 @@ mod tests {
             }),
             "params.agg"
         );
+        assert!(serde_json::from_str::<ResampleParams>(r#"{"every": "1h", "fill": 0}"#).is_err());
+        let p: ResampleParams = serde_json::from_str(r#"{"every": "1d"}"#).unwrap();
+        assert_eq!(p.agg, "mean");
+        assert!(p.validate().is_ok());
+        assert!(serde_json::from_str::<ResampleParams>("{}")
+            .unwrap()
+            .validate()
+            .is_err());
+    }
+
+    #[test]
+    fn bucket_starts_are_epoch_aligned() {
+        let points = [1_500, 2_500, 7_000].map(|t| crate::model::Point { t, v: 1.0 });
+        let r = resample(
+            Input {
+                id: "r",
+                name: "",
+                unit: "",
+                points: &points,
+            },
+            &ResampleParams {
+                every: "5s".into(),
+                agg: "count".into(),
+            },
+        )
+        .unwrap();
+        let ts: Vec<&str> = r.points.iter().map(|p| p.t.as_str()).collect();
+        assert_eq!(ts, ["1970-01-01T00:00:00.000Z", "1970-01-01T00:00:05.000Z"]);
+        assert_eq!(r.points[0].v, 2.0);
     }
 }

@@ -1,7 +1,7 @@
 //! `rolling`: a moving mean, median or standard deviation over a window of `window` points.
 //! Output point i is at the time of the window's last point, starting with the first full window.
-//! Mean and std use running sums of values shifted by the first value, which keeps them accurate
-//! for data far from zero (e.g. epoch-sized readings).
+//! Mean and std slide in O(1) per point with sums centred on a recent window mean (so values
+//! around 1e9 stay accurate) and are recomputed exactly once per window to stop drift.
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +63,7 @@ pub struct Rolling {
 }
 
 pub fn rolling(input: Input, p: &RollingParams) -> Result<Rolling> {
+    p.validate()?; // a window of 0 or 1 would underflow below
     let points = match p.stat {
         RollingStat::Mean | RollingStat::Std => {
             moments(input.points, p.window, p.stat == RollingStat::Std)
@@ -78,30 +79,43 @@ pub fn rolling(input: Input, p: &RollingParams) -> Result<Rolling> {
 }
 
 fn moments(points: &[Point], w: usize, std: bool) -> Vec<Point> {
-    let Some(shift) = points.first().map(|p| p.v) else {
+    if points.len() < w {
         return Vec::new();
+    }
+    let n = w as f64;
+    // Sums of x - c with c the mean of a recent window: the terms stay small, so nothing large
+    // cancels. `exact` re-centres on the window ending at `end` (two passes).
+    let exact = |end: usize| {
+        let win = &points[end + 1 - w..=end];
+        let c = win.iter().map(|p| p.v).sum::<f64>() / n;
+        let s1 = win.iter().map(|p| p.v - c).sum::<f64>();
+        let s2 = win.iter().map(|p| (p.v - c).powi(2)).sum::<f64>();
+        (c, s1, s2)
     };
-    let (mut s1, mut s2) = (0.0, 0.0);
-    let mut out = Vec::with_capacity(points.len().saturating_sub(w - 1));
-    for (i, p) in points.iter().enumerate() {
-        let x = p.v - shift;
-        s1 += x;
-        s2 += x * x;
+    let (mut c, mut s1, mut s2) = exact(w - 1);
+    let mut peak = s2;
+    let mut out = Vec::with_capacity(points.len() + 1 - w);
+    for (i, p) in points.iter().enumerate().skip(w - 1) {
         if i >= w {
-            let old = points[i - w].v - shift;
-            s1 -= old;
-            s2 -= old * old;
+            let (x_in, x_out) = (p.v - c, points[i - w].v - c);
+            s1 += x_in - x_out;
+            s2 += x_in * x_in - x_out * x_out;
+            peak = peak.max(s2);
+            // Re-centre once per window (drift; O(w) every w steps keeps the pass O(n)), and
+            // when the spread fell far below what the sums held (a spike or jump just left):
+            // their rounding error would otherwise dominate.
+            if (i + 1) % w == 0 || s2 - s1 * s1 / n < 1e-4 * peak {
+                (c, s1, s2) = exact(i);
+                peak = s2;
+            }
         }
-        if i + 1 >= w {
-            let n = w as f64;
-            let mean = s1 / n;
-            let v = if std {
-                ((s2 / n) - mean * mean).max(0.0).sqrt()
-            } else {
-                mean + shift
-            };
-            out.push(Point { t: p.t, v });
-        }
+        let mean = s1 / n;
+        let v = if std {
+            (s2 / n - mean * mean).max(0.0).sqrt()
+        } else {
+            c + mean
+        };
+        out.push(Point { t: p.t, v });
     }
     out
 }
@@ -180,6 +194,31 @@ mod tests {
         }
         let means = run(&values, 25, RollingStat::Mean);
         assert!((means[0] - values[..25].iter().sum::<f64>() / 25.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn std_survives_a_jump_to_1e9() {
+        // Starts near 0 and jumps to ~1e9: a shift by the first value would not help here.
+        let values: Vec<f64> = (0..3000)
+            .map(|i| {
+                let base = if i < 1000 { 0.0 } else { 1e9 };
+                base + ((i * 7919) % 101) as f64 * 0.013
+            })
+            .collect();
+        for (stat, w) in [(RollingStat::Std, 30), (RollingStat::Mean, 30)] {
+            let got = run(&values, w, stat);
+            assert_eq!(got.len(), values.len() - w + 1);
+            for (k, g) in got.iter().enumerate() {
+                let win = &values[k..k + w];
+                let m = win.iter().sum::<f64>() / w as f64;
+                let sd = (win.iter().map(|v| (v - m).powi(2)).sum::<f64>() / w as f64).sqrt();
+                let want = if stat == RollingStat::Std { sd } else { m };
+                assert!(
+                    (g - want).abs() <= 1e-6 * want.abs().max(1e-3),
+                    "{stat:?} {k}: {g} vs {want}"
+                );
+            }
+        }
     }
 
     #[test]

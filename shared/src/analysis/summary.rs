@@ -28,8 +28,9 @@ pub struct Percentiles {
     pub p99: f64,
 }
 
-/// `{series, count, mean, min, max, stddev, sum, first, last, percentiles}`; statistics of an
-/// empty range are null.
+/// `{series, count, mean, min, max, stddev, sum, first: {t, v}, last: {t, v},
+/// percentiles: {p1, p5, p25, p50, p75, p95, p99}}`; with no points everything but `series` and
+/// `count` is null. `stddev` is the population one (divides by n), so one point gives 0.
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub series: String,
@@ -38,7 +39,7 @@ pub struct Summary {
     pub min: Option<f64>,
     pub max: Option<f64>,
     pub stddev: Option<f64>,
-    pub sum: f64,
+    pub sum: Option<f64>,
     pub first: Option<TimedValue>,
     pub last: Option<TimedValue>,
     pub percentiles: Option<Percentiles>,
@@ -69,7 +70,7 @@ pub fn summary(input: Input) -> Summary {
         min: s.min,
         max: s.max,
         stddev: s.stddev.and_then(finite),
-        sum: s.sum,
+        sum: (s.count > 0).then_some(s.sum),
         first: s.first.map(TimedValue::from),
         last: s.last.map(TimedValue::from),
         percentiles,
@@ -96,7 +97,7 @@ mod tests {
         let s = summary(input(&p));
         assert_eq!(
             (s.count, s.mean, s.stddev, s.sum),
-            (8, Some(5.0), Some(2.0), 40.0)
+            (8, Some(5.0), Some(2.0), Some(40.0))
         );
         let q = s.percentiles.unwrap();
         // sorted [2,4,4,4,5,5,7,9], h = 7q: p50 -> h 3.5 -> 4 + 0.5 (5 - 4) = 4.5;
@@ -110,7 +111,28 @@ mod tests {
     fn empty_is_nulls() {
         let s = summary(input(&[]));
         assert_eq!(s.count, 0);
-        assert!(s.mean.is_none() && s.percentiles.is_none() && s.first.is_none());
+        assert!(s.mean.is_none() && s.sum.is_none() && s.percentiles.is_none());
+        assert!(s.first.is_none() && s.stddev.is_none());
         assert!(serde_json::to_string(&s).is_ok());
+    }
+
+    #[test]
+    fn percentiles_of_1_to_100() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        let p = pts(&v);
+        let q = summary(input(&p)).percentiles.unwrap();
+        // h = 99 q, value = 1 + h (the data are 1 + index): p1 -> 1.99, p5 -> 5.95, p25 -> 25.75,
+        // p50 -> 50.5, p75 -> 75.25, p95 -> 95.05, p99 -> 99.01.
+        let want = [1.99, 5.95, 25.75, 50.5, 75.25, 95.05, 99.01];
+        let got = [q.p1, q.p5, q.p25, q.p50, q.p75, q.p95, q.p99];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-9, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn params_reject_unknown_fields() {
+        assert!(serde_json::from_str::<SummaryParams>("{}").is_ok());
+        assert!(serde_json::from_str::<SummaryParams>(r#"{"bins": 3}"#).is_err());
     }
 }

@@ -19,8 +19,8 @@ impl TrendParams {
     }
 }
 
-/// `{series, n, slope_per_day, slope_per_year, intercept, intercept_at, r2}`; `r2` is null when
-/// every value is equal (nothing to explain).
+/// `{series, n, slope_per_day, slope_per_year, intercept, intercept_at: RFC 3339, r2}`; `r2` is
+/// null when every value is equal (nothing to explain). Fewer than 2 distinct times is a 400.
 #[derive(Debug, Serialize)]
 pub struct Trend {
     pub series: String,
@@ -63,7 +63,8 @@ pub fn trend(input: Input) -> Result<Trend> {
     let r2 = if syy == 0.0 {
         None
     } else {
-        finite((sxy * sxy) / (sxx * syy))
+        // Cauchy-Schwarz bounds it by 1; rounding may not.
+        finite(((sxy * sxy) / (sxx * syy)).min(1.0))
     };
     Ok(Trend {
         series: input.id.to_owned(),
@@ -133,5 +134,10 @@ mod tests {
         let flat = run(&[Point { t: 0, v: 2.0 }, Point { t: 1000, v: 2.0 }]).unwrap();
         assert_eq!(flat.slope_per_day, 0.0);
         assert!(flat.r2.is_none());
+        match run(&[]) {
+            Err(Error::Invalid { field, .. }) => assert_eq!(field, "series"),
+            other => panic!("{other:?}"),
+        }
+        assert!(serde_json::from_str::<TrendParams>(r#"{"degree": 2}"#).is_err());
     }
 }
