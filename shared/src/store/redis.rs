@@ -30,8 +30,9 @@ pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub(super) const SERIES_INDEX: &str = "tsfn:series";
 
-/// Points per write script.
+/// Points per write script, and scripts per pipelined round trip.
 const WRITE_CHUNK: usize = 20_000;
+const CHUNKS_PER_PIPELINE: usize = 5;
 
 pub(super) fn series_key(id: &str) -> String {
     format!("tsfn:series:{id}")
@@ -383,27 +384,56 @@ impl Store for RedisStore {
 
     async fn write_points(&self, id: &SeriesId, points: Vec<Point>, now: i64) -> Result<bool> {
         let meta = serde_json::to_string(&SeriesMeta::default()).expect("serializable");
+        let (pts, ser) = (points_key(id.as_str()), series_key(id.as_str()));
+        let hash = self.scripts.write_points.get_hash().to_owned();
+        let chunks: Vec<&[Point]> = if points.is_empty() {
+            vec![&[][..]]
+        } else {
+            points.chunks(WRITE_CHUNK).collect()
+        };
         let mut created = false;
-        // Large bodies go in chunks, so no single script holds Redis (and the reply timeout) for
-        // long. Each chunk is atomic; rewriting points is idempotent, so after a 503 mid-way the
-        // client simply sends the body again.
-        for chunk in points
-            .chunks(WRITE_CHUNK)
-            .chain(points.is_empty().then_some(&[][..]))
-        {
-            let mut inv = self.scripts.write_points.prepare_invoke();
-            inv.key(points_key(id.as_str()))
-                .key(series_key(id.as_str()))
-                .key(SERIES_INDEX);
-            inv.arg(id.as_str()).arg(now).arg(&meta);
-            for p in chunk {
-                inv.arg(p.t).arg(&encode_point(p)[..]);
+        // Chunks keep each script short (Redis stays responsive, replies stay within the
+        // timeout); a few chunks travel per pipeline. Each chunk is atomic, and rewriting points
+        // is idempotent, so after a 503 mid-way the client simply sends the body again.
+        for group in chunks.chunks(CHUNKS_PER_PIPELINE) {
+            let mut loaded = false;
+            loop {
+                let mut pipe = redis::pipe();
+                for chunk in group {
+                    let c = pipe
+                        .cmd("EVALSHA")
+                        .arg(&hash)
+                        .arg(3)
+                        .arg(&pts)
+                        .arg(&ser)
+                        .arg(SERIES_INDEX);
+                    c.arg(id.as_str()).arg(now).arg(&meta);
+                    for p in *chunk {
+                        c.arg(p.t).arg(&encode_point(p)[..]);
+                    }
+                }
+                match pipe.query_async::<Vec<i64>>(&mut self.conn()).await {
+                    Ok(flags) => {
+                        created |= flags.contains(&1);
+                        break;
+                    }
+                    // Redis restarted (script cache empty): load it and send the group again.
+                    Err(e)
+                        if !loaded
+                            && e.kind()
+                                == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+                    {
+                        let _: String = redis::cmd("SCRIPT")
+                            .arg("LOAD")
+                            .arg(WRITE_POINTS)
+                            .query_async(&mut self.conn())
+                            .await
+                            .map_err(redis_err)?;
+                        loaded = true;
+                    }
+                    Err(e) => return Err(redis_err(e)),
+                }
             }
-            let c: i64 = inv
-                .invoke_async(&mut self.conn())
-                .await
-                .map_err(redis_err)?;
-            created |= c == 1;
         }
         Ok(created)
     }
