@@ -22,12 +22,14 @@ USAGE:
     tsfn [serve] [--bind ADDR] [--store URL] [--no-seed]
     tsfn worker [--store URL]  run job workers only (the API runs elsewhere)
     tsfn seed [--store URL] load the bundled dataset into the store (idempotent)
+    tsfn init-store [--store URL]  create the DynamoDB tables (other stores need nothing)
     tsfn routes            print the route table (method, path, function)
     tsfn --help | --version
 
 ENVIRONMENT (flags win):
     TSFN_BIND             address to listen on (default 127.0.0.1:3000)
-    TSFN_STORE            sqlite://PATH (default sqlite://./data/tsfn.db) or sqlite::memory:
+    TSFN_STORE            sqlite://PATH (default sqlite://./data/tsfn.db), sqlite::memory:,
+                          redis://HOST:PORT/DB, or dynamodb://TABLE_PREFIX
     TSFN_SEED             0 to start without loading the bundled dataset into an empty store
     TSFN_WORKERS          job workers in this process (default 2; 0 in `serve` = API only)
     TSFN_JOB_LEASE_MS     a running job's lease; a dead worker's job is retried after it (default 30000)
@@ -86,6 +88,7 @@ async fn main() -> ExitCode {
     let result = match args.command.as_str() {
         "serve" => serve(args).await,
         "seed" => seed_store(args).await,
+        "init-store" => init_store(args).await,
         "worker" => worker(args).await,
         "routes" => {
             for r in routes::ROUTES {
@@ -118,6 +121,16 @@ fn config(args: &Args) -> Result<Config, String> {
         config.store = s.clone();
     }
     Ok(config)
+}
+
+async fn init_store(args: Args) -> Result<(), String> {
+    let config = config(&args)?;
+    let done = tsfn_shared::store::init(&config.store).await.map_err(|e| e.to_string())?;
+    for line in &done {
+        println!("{line}");
+    }
+    println!("{} is ready", config.store);
+    Ok(())
 }
 
 async fn seed_store(args: Args) -> Result<(), String> {

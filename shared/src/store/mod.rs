@@ -19,6 +19,10 @@ use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 pub mod redis;
 #[cfg(feature = "redis")]
 mod redis_jobs;
+#[cfg(feature = "dynamodb")]
+pub mod dynamo;
+#[cfg(feature = "dynamodb")]
+mod dynamo_jobs;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 #[cfg(feature = "sqlite")]
@@ -136,6 +140,10 @@ pub async fn open(url: &str) -> Result<DynStore> {
     if url.starts_with("redis://") || url.starts_with("rediss://") {
         return Ok(Arc::new(redis::RedisStore::open(url).await?));
     }
+    #[cfg(feature = "dynamodb")]
+    if let Some(prefix) = url.strip_prefix("dynamodb://") {
+        return Ok(Arc::new(dynamo::DynamoStore::open(prefix).await?));
+    }
     let scheme = url.split(':').next().unwrap_or(url);
     Err(Error::invalid(
         "TSFN_STORE",
@@ -155,6 +163,18 @@ pub fn compiled_backends() -> Vec<&'static str> {
     .filter(|(_, on)| *on)
     .map(|(name, _)| name)
     .collect()
+}
+
+/// Creates what the store needs before first use: the DynamoDB tables (the other backends create
+/// their schema when they open). Returns a line per thing created.
+pub async fn init(url: &str) -> Result<Vec<String>> {
+    #[cfg(feature = "dynamodb")]
+    if let Some(prefix) = url.strip_prefix("dynamodb://") {
+        let d = dynamo::DynamoStore::open(prefix).await?;
+        return dynamo_jobs::init_tables(&d).await.map(|t| t.into_iter().map(|t| format!("created table {t}")).collect());
+    }
+    open(url).await?;
+    Ok(Vec::new())
 }
 
 pub(crate) fn not_found(id: &SeriesId) -> Error {

@@ -47,6 +47,20 @@ impl Server {
         s
     }
 
+    /// `tsfn serve` on DynamoDB (moto's server, shared by the tests of this binary) with tables
+    /// of its own, created by `tsfn init-store`; without the dataset.
+    pub fn dynamodb(env: &[(&str, &str)]) -> Server {
+        let moto = moto();
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let prefix = format!("t{}-{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let store = format!("dynamodb://{prefix}");
+        let mut all = moto.env();
+        all.extend_from_slice(env);
+        let out = Command::new(tsfn_bin()).args(["init-store", "--store", &store]).envs(all.iter().copied()).output().expect("tsfn init-store");
+        assert!(out.status.success(), "init-store failed: {}", String::from_utf8_lossy(&out.stderr));
+        Server::start(&store, &with_no_seed(&all))
+    }
+
     /// `tsfn serve` on an in-memory SQLite database, without the dataset.
     pub fn sqlite_memory(env: &[(&str, &str)]) -> Server {
         Server::start("sqlite::memory:", &with_no_seed(env))
@@ -298,6 +312,55 @@ impl Drop for RedisProc {
             let _ = c.wait();
         }
     }
+}
+
+/// moto's DynamoDB-compatible server on a free loopback port, one per test binary, stopped when
+/// the binary exits (it is started with a parent-death watchdog).
+pub struct Moto {
+    pub port: u16,
+}
+
+impl Moto {
+    /// Environment that points the AWS SDK at this server.
+    pub fn env(&self) -> Vec<(&'static str, &'static str)> {
+        let url: &'static str = Box::leak(format!("http://127.0.0.1:{}", self.port).into_boxed_str());
+        vec![
+            ("AWS_ENDPOINT_URL", url),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]
+    }
+}
+
+pub fn moto() -> &'static Moto {
+    static MOTO: std::sync::OnceLock<Moto> = std::sync::OnceLock::new();
+    MOTO.get_or_init(|| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = which("moto_server").unwrap_or_else(|| panic!("moto_server not found: run ./scripts/test.sh (it installs moto[server] into .venv)"));
+        // The shell watches this test process and stops moto when it is gone.
+        let script = format!(
+            "{} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill $m",
+            server.display(),
+            std::process::id()
+        );
+        Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).spawn().expect("spawn moto_server");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto { port }
+    })
+}
+
+fn which(cmd: &str) -> Option<PathBuf> {
+    let venv = workspace_root().join(".venv/bin").join(cmd);
+    if venv.exists() {
+        return Some(venv);
+    }
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(cmd)).find(|p| p.exists()))
 }
 
 /// A `tsfn worker` process against a store.
