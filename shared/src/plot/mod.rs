@@ -6,10 +6,21 @@
 
 mod downsample;
 mod params;
+
+#[cfg(feature = "plot")]
+mod bitmap;
+#[cfg(feature = "plot")]
+mod encode;
+#[cfg(feature = "plot")]
+mod legend;
 #[cfg(feature = "plot")]
 mod render;
+#[cfg(feature = "plot")]
+mod time_axis;
+#[cfg(feature = "plot")]
+mod value_axis;
 
 pub use downsample::lttb;
 pub use params::{ImageFormat, PlotParams};
 #[cfg(feature = "plot")]
-pub use render::{render, PlotSeries};
+pub use render::{render, PlotSeries, MAX_SERIES};

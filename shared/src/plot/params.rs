@@ -32,12 +32,16 @@ fn default_height() -> u32 {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlotParams {
+    /// `png` (default) or `svg`.
     #[serde(default)]
     pub format: ImageFormat,
+    /// Image width in pixels, 200 to 4000.
     #[serde(default = "default_width")]
     pub width: u32,
+    /// Image height in pixels, 150 to 3000.
     #[serde(default = "default_height")]
     pub height: u32,
+    /// At most 200 characters; without it the chart takes the default title it is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
@@ -108,12 +112,45 @@ mod tests {
             }),
             "params.title"
         );
+        for (width, height) in [(4001, 600), (1200, 149), (1200, 3001), (199, 600)] {
+            let f = field(PlotParams {
+                width,
+                height,
+                ..Default::default()
+            });
+            let want = if width == 1200 {
+                "params.height"
+            } else {
+                "params.width"
+            };
+            assert_eq!(f, want, "{width}x{height}");
+        }
+        for (width, height) in [(200, 150), (4000, 3000)] {
+            let p = PlotParams {
+                width,
+                height,
+                title: Some("é".repeat(200)),
+                ..Default::default()
+            };
+            assert!(p.validate().is_ok(), "{width}x{height}");
+        }
         let e = serde_json::from_str::<PlotParams>(r#"{"format": "gif"}"#)
             .unwrap_err()
             .to_string();
         assert!(e.contains("gif"), "{e}");
-        assert!(serde_json::from_str::<PlotParams>(r#"{"colour": "red"}"#).is_err());
+        // The path names the field, as the job submission reports it.
+        let de = &mut serde_json::Deserializer::from_str(r#"{"format": "gif"}"#);
+        let e = serde_path_to_error::deserialize::<_, PlotParams>(de).unwrap_err();
+        assert_eq!(e.path().to_string(), "format");
+        let e = serde_json::from_str::<PlotParams>(r#"{"width": -5}"#);
+        assert!(e.is_err());
+        let e = serde_json::from_str::<PlotParams>(r#"{"colour": "red"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `colour`"), "{e}");
         let p: PlotParams = serde_json::from_str(r#"{"format": "svg"}"#).unwrap();
         assert_eq!((p.format, p.width, p.height), (ImageFormat::Svg, 1200, 600));
+        assert_eq!(p.format.content_type(), "image/svg+xml");
+        assert_eq!(ImageFormat::Png.content_type(), "image/png");
     }
 }

@@ -1,22 +1,31 @@
-//! Drawing with plotters: one renderer generic over the PNG (bitmap) and SVG backends. Text in
-//! bitmaps uses DejaVu Sans embedded in the binary (Lambda has no system fonts); SVG writes text
-//! as text. Each series is downsampled with LTTB to about two points per pixel column first, so
-//! a million points draw as fast as a few thousand and look the same.
+//! Drawing a chart with plotters: one layout generic over the PNG (bitmap) and SVG backends.
+//!
+//! Text is measured and, in bitmaps, drawn with DejaVu Sans embedded in the binary, because
+//! Lambda has no system fonts; SVG writes text as text. Each series is downsampled with LTTB to
+//! about two points per pixel column first, so a million points draw as fast as a few thousand
+//! and look the same. Sizes scale with the image so small and large images keep proportions.
 
-use std::sync::Once;
+use std::sync::OnceLock;
 
+use ab_glyph::FontRef;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 
-use super::{lttb, ImageFormat, PlotParams};
+use super::bitmap::Bitmap;
+use super::legend::{self, Entry, Metrics};
+use super::time_axis::TimeAxis;
+use super::value_axis::ValueAxis;
+use super::{encode, lttb, ImageFormat, PlotParams};
 use crate::model::Point;
-use crate::{time, Error, Result};
+use crate::{Error, Result};
 
-static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-static REGISTER: Once = Once::new();
+/// The most series one chart takes: one distinct colour each.
+pub const MAX_SERIES: usize = 8;
 
-const COLORS: [RGBColor; 8] = [
+/// Matplotlib's "tab10" palette without grey and olive, red second: distinct, readable on white.
+pub(super) const COLORS: [RGBColor; MAX_SERIES] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -27,309 +36,603 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
+const GRID: RGBColor = RGBColor(225, 225, 225);
+const NOTE: RGBColor = RGBColor(110, 110, 110);
+/// Legend labels longer than this are cut (series names may be 1 KB).
+const MAX_LABEL_CHARS: usize = 60;
+
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
 /// One line of the chart.
+#[derive(Debug, Clone, Copy)]
 pub struct PlotSeries<'a> {
     pub label: &'a str,
     pub unit: &'a str,
+    /// Sorted by `t` ascending.
     pub points: &'a [Point],
 }
 
-fn draw_err<E: std::fmt::Debug>(e: E) -> Error {
+pub(super) fn draw_err<E: std::fmt::Debug>(e: E) -> Error {
     Error::Internal(format!("plot rendering failed: {e:?}"))
 }
 
-/// Renders the chart in the params' format; returns the encoded image.
+/// The embedded font, registered (once per process) under the family name the text styles use:
+/// plotters measures text with it, the PNG backend draws with it.
+fn font() -> Result<FontRef<'static>> {
+    static LOADED: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
+    LOADED
+        .get_or_init(|| {
+            register_font("sans-serif", FontStyle::Normal, FONT).ok()?;
+            FontRef::try_from_slice(FONT).ok()
+        })
+        .clone()
+        .ok_or_else(|| Error::Internal("the embedded chart font does not parse".into()))
+}
+
+/// Renders a line chart of 1 to 8 series in the params' format; returns the encoded image.
+/// `default_title` is used when the params have none.
+///
+/// Errors: `Invalid` for params out of range or a series count outside 1..=8; `Internal` if
+/// drawing or encoding fails. Empty, single-point and constant series render normally.
 pub fn render(series: &[PlotSeries], params: &PlotParams, default_title: &str) -> Result<Vec<u8>> {
-    REGISTER.call_once(|| {
-        // The font is part of the binary: failing to parse it is a build defect, caught by tests.
-        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
-    });
-    let title = params.title.as_deref().unwrap_or(default_title);
-    let lines: Vec<(&PlotSeries, Vec<Point>)> = series
-        .iter()
-        .map(|s| (s, lttb(s.points, params.width as usize * 2)))
-        .collect();
+    params.validate()?;
+    if series.is_empty() || series.len() > MAX_SERIES {
+        return Err(Error::invalid(
+            "series",
+            format!(
+                "a plot takes 1 to {MAX_SERIES} series, got {}",
+                series.len()
+            ),
+        ));
+    }
+    let font = font()?;
+    let chart = Chart::new(series, params, default_title);
     let (w, h) = (params.width, params.height);
     match params.format {
         ImageFormat::Svg => {
             let mut svg = String::new();
-            draw(
-                SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area(),
-                &lines,
-                title,
-            )?;
+            chart.draw(SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area())?;
             Ok(svg.into_bytes())
         }
         ImageFormat::Png => {
             let mut rgb = vec![0u8; w as usize * h as usize * 3];
-            draw(
-                BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area(),
-                &lines,
-                title,
-            )?;
-            encode_png(&rgb, w, h)
+            chart.draw(Bitmap::new(&mut rgb, (w, h), font).into_drawing_area())?;
+            encode::png(&rgb, w, h)
         }
     }
 }
 
-fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(rgb.len() / 8);
-    let mut enc = png::Encoder::new(&mut out, w, h);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    // Charts are mostly flat colour: fast compression is already small.
-    enc.set_compression(png::Compression::Fast);
-    let mut writer = enc.write_header().map_err(draw_err)?;
-    writer.write_image_data(rgb).map_err(draw_err)?;
-    writer.finish().map_err(draw_err)?;
-    Ok(out)
+/// What to draw, prepared independently of the backend.
+struct Chart {
+    width: i32,
+    height: i32,
+    /// Size factor: 1 at the default 1200 x 600.
+    scale: f64,
+    title: String,
+    entries: Vec<Entry>,
+    lines: Vec<Vec<Point>>,
+    y_desc: String,
+    /// Data bounds `(t0, t1, v0, v1)`; `None` when no series has a point.
+    bounds: Option<(i64, i64, f64, f64)>,
 }
 
-/// The tick label format that suits the time span shown.
-fn tick_label(ms: i64, span_ms: i64) -> String {
-    let s = time::format(ms);
-    const DAY: i64 = 86_400_000;
-    if span_ms <= 3 * DAY {
-        format!("{} {}", &s[5..10], &s[11..16])
-    } else if span_ms <= 400 * DAY {
-        s[..10].to_owned()
-    } else if span_ms <= 10 * 365 * DAY {
-        s[..7].to_owned()
-    } else {
-        s[..4].to_owned()
+impl Chart {
+    fn new(series: &[PlotSeries], params: &PlotParams, default_title: &str) -> Chart {
+        let threshold = 2 * params.width as usize;
+        let lines: Vec<Vec<Point>> = series.iter().map(|s| lttb(s.points, threshold)).collect();
+        let (label_units, y_desc) = units(series);
+        let entries = series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut text = truncate(s.label, MAX_LABEL_CHARS);
+                if label_units && !s.unit.is_empty() {
+                    text = format!("{text} ({})", truncate(s.unit, 20));
+                }
+                if s.points.is_empty() {
+                    text.push_str(" – no data");
+                }
+                Entry {
+                    text,
+                    color: COLORS[i],
+                }
+            })
+            .collect();
+        let scale = (f64::from(params.width) / 1200.0)
+            .min(f64::from(params.height) / 600.0)
+            .clamp(0.75, 2.5);
+        Chart {
+            width: params.width as i32,
+            height: params.height as i32,
+            scale,
+            title: params.title.as_deref().unwrap_or(default_title).to_owned(),
+            entries,
+            lines,
+            y_desc,
+            // The bounds come from every point, not the downsampled ones, so the axes show the
+            // true extremes even where a line cannot.
+            bounds: bounds(series),
+        }
     }
-}
 
-fn y_label(series: &[(&PlotSeries, Vec<Point>)]) -> String {
-    let mut units: Vec<&str> = series
-        .iter()
-        .map(|(s, _)| s.unit)
-        .filter(|u| !u.is_empty())
-        .collect();
-    units.dedup();
-    match units.as_slice() {
-        [] => "value".to_owned(),
-        [u] => format!("value ({u})"),
-        many => format!("value ({})", many.join(", ")),
+    fn px(&self, at_default: f64) -> f64 {
+        (at_default * self.scale).round()
     }
-}
 
-fn draw<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    lines: &[(&PlotSeries, Vec<Point>)],
-    title: &str,
-) -> Result<()> {
-    root.fill(&WHITE).map_err(draw_err)?;
-    let all = lines.iter().flat_map(|(_, p)| p.iter());
-    let (mut t0, mut t1, mut y0, mut y1) = (i64::MAX, i64::MIN, f64::INFINITY, f64::NEG_INFINITY);
-    for p in all {
-        t0 = t0.min(p.t);
-        t1 = t1.max(p.t);
-        y0 = y0.min(p.v);
-        y1 = y1.max(p.v);
-    }
-    let empty = t0 > t1;
-    if empty {
-        (t0, t1, y0, y1) = (0, 86_400_000, 0.0, 1.0);
-    }
-    if t0 == t1 {
-        (t0, t1) = (t0 - 3_600_000, t1 + 3_600_000);
-    }
-    let pad = if y1 > y0 {
-        (y1 - y0) * 0.05
-    } else {
-        y0.abs().max(1.0) * 0.1
-    };
-    let (y0, y1) = (y0 - pad, y1 + pad);
-    let span = t1 - t0;
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<()> {
+        root.fill(&WHITE).map_err(draw_err)?;
+        let margin = self.px(12.0) as i32;
+        let title_font = TextStyle::from(("sans-serif", self.px(22.0)).into_font());
+        let tick_px = self.px(13.0);
+        let tick_font = TextStyle::from(("sans-serif", tick_px).into_font());
+        let desc_font = ("sans-serif", self.px(15.0)).into_font();
 
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(14)
-        .x_label_area_size(42)
-        .y_label_area_size(78)
-        .build_cartesian_2d(t0..t1, y0..y1)
+        // Title, cut to the width.
+        let title = fit(&root, &self.title, &title_font, self.width - 2 * margin)?;
+        root.draw(&Text::new(
+            title,
+            (self.width / 2, margin),
+            title_font.pos(Pos::new(HPos::Center, VPos::Top)),
+        ))
         .map_err(draw_err)?;
-    let x_fmt = move |t: &i64| tick_label(*t, span);
-    chart
-        .configure_mesh()
-        .x_labels(7)
-        .y_labels(8)
-        .x_label_formatter(&x_fmt)
-        .x_desc("time (UTC)")
-        .y_desc(y_label(lines))
-        .label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 15))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(draw_err)?;
-    if empty {
-        let mid = t0 + span / 2;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                "no data in range",
-                (mid, 0.5),
-                ("sans-serif", 18).into_font(),
-            )))
+        let mut top = margin + (self.px(22.0) * 1.25) as i32;
+
+        // Legend rows under the title.
+        let metrics = Metrics {
+            font_px: self.px(14.0),
+            swatch: self.px(24.0) as i32,
+            swatch_gap: self.px(6.0) as i32,
+            item_gap: self.px(22.0) as i32,
+            row_height: (self.px(14.0) * 1.6) as i32,
+        };
+        // The legend may take up to 30% of the height; the plot keeps the rest.
+        let (entries, layout) = legend::fit(
+            &root,
+            &self.entries,
+            &metrics,
+            self.width - 2 * margin,
+            self.height * 3 / 10,
+        )?;
+        legend::draw(&root, &entries, &layout, &metrics, (margin, top))?;
+        top += layout.height(&metrics) + self.px(4.0) as i32;
+
+        // Axis sizes: the y label column fits the widest label; the right margin fits half of
+        // the last x label, which is centred on its tick at the plot's edge.
+        let (_, area) = root.split_vertically(top);
+        let area_h = self.height - top;
+        let margin_top = (tick_px * 0.7) as i32;
+        let x_area = (tick_px + self.px(15.0) + self.px(18.0)) as i32;
+        let plot_h = f64::from(area_h - margin_top - margin - x_area);
+        let (t0, t1, v0, v1) = self.bounds.unwrap_or((0, 1, 0.0, 1.0));
+        let y_axis = match self.bounds {
+            Some(_) => {
+                let (lo, hi) = pad(v0, v1);
+                ValueAxis::new(lo, hi, (plot_h / (tick_px * 3.2)).clamp(2.0, 10.0) as usize)
+            }
+            None => ValueAxis::blank(v0, v1),
+        };
+        let mut label_w = 0;
+        for label in y_axis.labels() {
+            let (w, _) = root
+                .estimate_text_size(&label, &tick_font)
+                .map_err(draw_err)?;
+            label_w = label_w.max(w as i32);
+        }
+        let y_area = label_w + (self.px(15.0) * 1.3 + self.px(16.0)) as i32;
+        let (digits_w, _) = root
+            .estimate_text_size("0000000000", &tick_font)
             .map_err(draw_err)?;
-    }
-    for (i, (s, points)) in lines.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let style = color.stroke_width(if points.len() > 2000 { 1 } else { 2 });
+        let char_px = f64::from(digits_w) / 10.0;
+        let x_axis = |right: i32| match self.bounds {
+            Some(_) => TimeAxis::new(
+                t0,
+                t1,
+                f64::from(self.width - margin - y_area - right),
+                char_px,
+            ),
+            None => TimeAxis::blank(t0, t1),
+        };
+        let first = x_axis(margin);
+        let right = margin.max((first.label_chars() as f64 * char_px / 2.0) as i32 + 4);
+        let x_axis = x_axis(right);
+        let x_desc = x_axis.description();
+
+        let mut chart = ChartBuilder::on(&area)
+            .margin_top(margin_top)
+            .margin_bottom(margin)
+            .margin_left(margin)
+            .margin_right(right)
+            .x_label_area_size(x_area)
+            .y_label_area_size(y_area)
+            .build_cartesian_2d(x_axis, y_axis)
+            .map_err(draw_err)?;
         chart
-            .draw_series(LineSeries::new(points.iter().map(|p| (p.t, p.v)), style))
-            .map_err(draw_err)?
-            .label(s.label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
-            });
-    }
-    if !lines.is_empty() {
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .position(SeriesLabelPosition::UpperLeft)
+            .configure_mesh()
+            .bold_line_style(GRID)
+            .axis_style(BLACK)
+            .label_style(tick_font)
+            .axis_desc_style(desc_font)
+            .x_desc(x_desc)
+            .y_desc(&self.y_desc)
             .draw()
             .map_err(draw_err)?;
+
+        let plot_w = chart.plotting_area().dim_in_pixel().0 as usize;
+        let stroke = self.scale.round().max(1.0) as u32;
+        for (line, entry) in self.lines.iter().zip(&self.entries) {
+            // Dense lines (after downsampling, about two points per pixel) are drawn thin so
+            // their detail stays visible; sparse ones get thicker lines and point markers.
+            let sparse = line.len() * 20 <= plot_w;
+            let style = entry.color.stroke_width(if line.len() * 4 <= plot_w {
+                2 * stroke
+            } else {
+                stroke
+            });
+            let series = LineSeries::new(line.iter().map(|p| (p.t, p.v)), style);
+            let series = if sparse {
+                series.point_size(2 * stroke + 1)
+            } else {
+                series
+            };
+            chart.draw_series(series).map_err(draw_err)?;
+        }
+
+        if self.bounds.is_none() {
+            let plot = chart.plotting_area().strip_coord_spec();
+            let (pw, ph) = plot.dim_in_pixel();
+            plot.draw(&Text::new(
+                "no data in the requested range",
+                (pw as i32 / 2, ph as i32 / 2),
+                TextStyle::from(("sans-serif", self.px(18.0)).into_font())
+                    .color(&NOTE)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
+            ))
+            .map_err(draw_err)?;
+        }
+        root.present().map_err(draw_err)?;
+        Ok(())
     }
-    root.present().map_err(draw_err)?;
-    Ok(())
+}
+
+/// Whether legend entries carry their unit, and the y axis title: `value (unit)` when every
+/// series has the same unit, else the distinct units listed (and named in the legend).
+fn units(series: &[PlotSeries]) -> (bool, String) {
+    let mut distinct: Vec<&str> = Vec::new();
+    for s in series {
+        if !distinct.contains(&s.unit) {
+            distinct.push(s.unit);
+        }
+    }
+    match distinct.as_slice() {
+        [""] => (false, "value".to_owned()),
+        [unit] => (false, format!("value ({})", truncate(unit, 40))),
+        many => {
+            let named: Vec<String> = many
+                .iter()
+                .filter(|u| !u.is_empty())
+                .map(|u| truncate(u, 20))
+                .collect();
+            (true, format!("value ({})", named.join(", ")))
+        }
+    }
+}
+
+/// Time and value bounds over every finite point; `None` without any.
+fn bounds(series: &[PlotSeries]) -> Option<(i64, i64, f64, f64)> {
+    let (mut t0, mut t1) = (i64::MAX, i64::MIN);
+    let (mut v0, mut v1) = (f64::INFINITY, f64::NEG_INFINITY);
+    for p in series.iter().flat_map(|s| s.points) {
+        if p.v.is_finite() {
+            t0 = t0.min(p.t);
+            t1 = t1.max(p.t);
+            v0 = v0.min(p.v);
+            v1 = v1.max(p.v);
+        }
+    }
+    if t0 > t1 {
+        return None;
+    }
+    if t0 == t1 {
+        // A single instant: an hour either side, so the point sits mid-chart.
+        (t0, t1) = (t0 - 3_600_000, t1 + 3_600_000);
+    }
+    Some((t0, t1, v0, v1))
+}
+
+/// The value range with 5% headroom either side; a constant gets ±10% of itself (±1 at zero).
+fn pad(v0: f64, v1: f64) -> (f64, f64) {
+    // Halves first: `v1 - v0` overflows for values near ±f64::MAX.
+    let half = v1 / 2.0 - v0 / 2.0;
+    let pad = if half > 0.0 {
+        half * 0.1
+    } else if v0 != 0.0 {
+        v0.abs() * 0.1
+    } else {
+        1.0
+    };
+    let lo = (v0 - pad).max(-f64::MAX);
+    let hi = (v1 + pad).min(f64::MAX);
+    (lo, hi)
+}
+
+/// At most `max` characters, the last one an ellipsis when cut.
+pub(super) fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// `text` cut (with an ellipsis) until it fits `max_width` pixels in `font`.
+fn fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &TextStyle,
+    max_width: i32,
+) -> Result<String> {
+    let mut chars = text.chars().count();
+    let mut out = text.to_owned();
+    while chars > 1 {
+        let (w, _) = area.estimate_text_size(&out, font).map_err(draw_err)?;
+        if w as i32 <= max_width {
+            break;
+        }
+        chars -= 1;
+        out = truncate(text, chars);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time;
 
-    fn wave(n: usize, f: f64) -> Vec<Point> {
+    fn wave(n: usize, step_ms: i64, period: f64, amp: f64, offset: f64) -> Vec<Point> {
         (0..n)
             .map(|i| Point {
-                t: 1_700_000_000_000 + i as i64 * 60_000,
-                v: (i as f64 * f).sin() * 10.0 + 20.0,
+                t: 1_704_067_200_000 + i as i64 * step_ms,
+                v: (i as f64 / period * std::f64::consts::TAU).sin() * amp + offset,
             })
             .collect()
     }
 
-    fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
-        let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
-            .read_info()
-            .unwrap();
+    fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size()];
         let info = reader.next_frame(&mut buf).unwrap();
         buf.truncate(info.buffer_size());
-        (info.width, info.height, buf)
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        let px = buf.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+        (info.width, info.height, px)
+    }
+
+    fn one<'a>(label: &'a str, unit: &'a str, points: &'a [Point]) -> PlotSeries<'a> {
+        PlotSeries {
+            label,
+            unit,
+            points,
+        }
     }
 
     #[test]
-    fn png_has_size_and_lines() {
-        let (a, b) = (wave(50_000, 0.001), wave(50_000, 0.0023));
-        let series = [
-            PlotSeries {
-                label: "alpha",
-                unit: "degC",
-                points: &a,
-            },
-            PlotSeries {
-                label: "beta",
-                unit: "degC",
-                points: &b,
-            },
-        ];
+    fn png_has_size_colours_and_lines() {
+        let a = wave(50_000, 60_000, 9_000.0, 10.0, 20.0);
+        let b = wave(50_000, 60_000, 4_000.0, 5.0, 12.0);
         let params = PlotParams {
             width: 900,
             height: 500,
             ..Default::default()
         };
-        let bytes = render(&series, &params, "Test").unwrap();
-        let (w, h, px) = decode(&bytes);
+        let series = [one("alpha", "degC", &a), one("beta", "degC", &b)];
+        let (w, h, px) = decode(&render(&series, &params, "Test").unwrap());
         assert_eq!((w, h), (900, 500));
-        let first = COLORS[0];
-        let count = px
-            .chunks(3)
-            .filter(|c| c[0] == first.0 && c[1] == first.1 && c[2] == first.2)
+        let is = |c: RGBColor| move |p: &&[u8; 3]| **p == [c.0, c.1, c.2];
+        let first = px.iter().filter(is(COLORS[0])).count();
+        let second = px.iter().filter(is(COLORS[1])).count();
+        assert!(first > 500, "first series colour drawn {first} times");
+        assert!(second > 500, "second series colour drawn {second} times");
+        let distinct: std::collections::HashSet<&[u8; 3]> = px.iter().collect();
+        assert!(distinct.len() > 20, "{} colours", distinct.len());
+        // The middle of the image is plot area: most of its rows cross a line.
+        let (cx0, cx1) = (w as usize / 4, w as usize * 3 / 4);
+        let inked = (h as usize / 4..h as usize * 3 / 4)
+            .filter(|&y| (cx0..cx1).any(|x| px[y * w as usize + x] != [255, 255, 255]))
             .count();
-        assert!(count > 500, "first series colour drawn {count} times");
-        let distinct: std::collections::HashSet<&[u8]> = px.chunks(3).collect();
-        assert!(distinct.len() > 20);
+        assert!(inked > (h as usize / 2) * 9 / 10, "{inked} rows inked");
     }
 
     #[test]
-    fn svg_is_xml_with_title_and_legend() {
-        let a = wave(1000, 0.01);
-        let series = [PlotSeries {
-            label: "alpha & co",
-            unit: "m",
-            points: &a,
-        }];
+    fn svg_is_xml_with_size_title_and_legend() {
+        let a = wave(1000, 60_000, 100.0, 1.0, 0.0);
+        let b = wave(1000, 60_000, 50.0, 1.0, 0.0);
         let params = PlotParams {
             format: ImageFormat::Svg,
             width: 640,
             height: 360,
             title: Some("Title <1>".into()),
         };
+        let series = [one("alpha & co", "m", &a), one("beta", "s", &b)];
         let svg = String::from_utf8(render(&series, &params, "x").unwrap()).unwrap();
         let doc = roxmltree::Document::parse(&svg).unwrap();
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "svg");
         assert_eq!(root.attribute("width"), Some("640"));
         assert_eq!(root.attribute("height"), Some("360"));
-        let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
-        assert!(texts.iter().any(|t| t.contains("Title <1>")), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("alpha & co")), "{texts:?}");
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        for want in ["Title <1>", "alpha & co (m)", "beta (s)", "value (m, s)"] {
+            assert!(texts.iter().any(|t| t.contains(want)), "{want}: {texts:?}");
+        }
     }
 
     #[test]
-    fn empty_constant_and_single_point_render() {
-        let one = [Point { t: 5, v: 3.0 }];
-        let flat: Vec<Point> = (0..10)
+    fn default_title_and_shared_unit() {
+        let a = wave(10, 60_000, 5.0, 1.0, 0.0);
+        let params = PlotParams {
+            format: ImageFormat::Svg,
+            ..Default::default()
+        };
+        let series = [one("a", "kWh", &a), one("b", "kWh", &a)];
+        let svg = String::from_utf8(render(&series, &params, "a, b").unwrap()).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        assert!(texts.contains(&"a, b"), "{texts:?}");
+        assert!(texts.contains(&"value (kWh)"), "{texts:?}");
+    }
+
+    #[test]
+    fn empty_constant_single_and_extreme_series_render() {
+        let single = [Point { t: 5, v: 3.0 }];
+        let constant: Vec<Point> = (0..10)
             .map(|i| Point {
                 t: i * 1000,
                 v: 2.0,
             })
             .collect();
-        for pts in [&[][..], &one[..], &flat[..]] {
+        let zero: Vec<Point> = (0..10)
+            .map(|i| Point {
+                t: i * 1000,
+                v: 0.0,
+            })
+            .collect();
+        let huge = [
+            Point {
+                t: time::MIN_MS,
+                v: -f64::MAX,
+            },
+            Point {
+                t: time::MAX_MS,
+                v: f64::MAX,
+            },
+        ];
+        let tiny = [Point { t: 0, v: 1e-300 }, Point { t: 1, v: 2e-300 }];
+        let cases: [&[Point]; 6] = [&[], &single, &constant, &zero, &huge, &tiny];
+        for pts in cases {
             for format in [ImageFormat::Png, ImageFormat::Svg] {
-                let p = PlotParams {
+                let params = PlotParams {
                     format,
+                    width: 200,
+                    height: 150,
                     ..Default::default()
                 };
-                let out = render(
-                    &[PlotSeries {
-                        label: "s",
-                        unit: "",
-                        points: pts,
-                    }],
-                    &p,
-                    "t",
-                )
-                .unwrap();
-                assert!(!out.is_empty());
+                let out = render(&[one("s", "", pts)], &params, "t").unwrap();
+                if format == ImageFormat::Png {
+                    assert_eq!(decode(&out).0, 200);
+                } else {
+                    roxmltree::Document::parse(std::str::from_utf8(&out).unwrap()).unwrap();
+                }
             }
         }
+        // An empty series next to a full one is named as such in the legend.
+        let params = PlotParams {
+            format: ImageFormat::Svg,
+            ..Default::default()
+        };
+        let svg = render(&[one("a", "", &constant), one("b", "", &[])], &params, "t").unwrap();
+        assert!(String::from_utf8(svg).unwrap().contains("b – no data"));
+        let svg = render(&[one("a", "", &[])], &params, "t").unwrap();
+        assert!(String::from_utf8(svg)
+            .unwrap()
+            .contains("no data in the requested range"));
     }
 
     #[test]
-    fn a_million_points_render() {
-        let big = wave(1_000_000, 0.0001);
-        let started = std::time::Instant::now();
-        let out = render(
-            &[PlotSeries {
-                label: "big",
-                unit: "",
-                points: &big,
-            }],
-            &PlotParams::default(),
-            "big",
-        )
-        .unwrap();
-        eprintln!(
-            "1M-point PNG in {:?} ({} bytes)",
-            started.elapsed(),
-            out.len()
-        );
-        if let Ok(path) = std::env::var("TSFN_PLOT_SAMPLE") {
-            std::fs::write(path, &out).unwrap();
+    fn series_count_and_params_are_checked() {
+        let a = wave(10, 1000, 5.0, 1.0, 0.0);
+        let field = |r: Result<Vec<u8>>| match r {
+            Err(Error::Invalid { field, .. }) => field,
+            other => panic!("{:?}", other.map(|b| b.len())),
+        };
+        let params = PlotParams::default();
+        assert_eq!(field(render(&[], &params, "t")), "series");
+        let nine: Vec<PlotSeries> = (0..9).map(|_| one("series", "", &a)).collect();
+        assert_eq!(field(render(&nine, &params, "t")), "series");
+        assert!(render(&nine[..8], &params, "t").is_ok());
+        // Eight legend rows do not fit the smallest image; it still renders.
+        let long = "a long series name that takes a row of its own";
+        let eight: Vec<PlotSeries> = (0..8).map(|_| one(long, "", &a)).collect();
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            let tiny = PlotParams {
+                format,
+                width: 200,
+                height: 150,
+                ..Default::default()
+            };
+            assert!(render(&eight, &tiny, "t").is_ok());
+        }
+        let bad = PlotParams {
+            width: 10,
+            ..Default::default()
+        };
+        assert_eq!(field(render(&nine[..1], &bad, "t")), "params.width");
+    }
+
+    #[test]
+    fn long_labels_and_titles_are_cut() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abcd", 4), "abcd");
+        assert_eq!(truncate("ééééé", 3), "éé…");
+        let a = wave(10, 1000, 5.0, 1.0, 0.0);
+        let long = "x".repeat(1000);
+        let params = PlotParams {
+            format: ImageFormat::Svg,
+            width: 300,
+            title: Some("t".repeat(200)),
+            ..Default::default()
+        };
+        let svg = render(&[one(&long, &long, &a)], &params, "t").unwrap();
+        assert!(String::from_utf8(svg).unwrap().contains("xxx…"));
+    }
+
+    /// Prints render times (run with `--release --nocapture`); writes sample charts of two
+    /// 100k-point series over a year to the directory in `TSFN_PLOT_SAMPLES` when it is set.
+    #[test]
+    fn timings_and_samples() {
+        let year_ms = 365 * 86_400_000;
+        for n in [100_000, 1_000_000] {
+            let step = year_ms / n as i64;
+            let a = wave(n, step, n as f64 / 4.0, 8.0, 15.0);
+            let b = wave(n, step, n as f64 / 52.0, 3.0, 9.0);
+            let two = [one("outdoor", "degC", &a), one("indoor", "degC", &b)];
+            for (series, format) in [
+                (&two[..1], ImageFormat::Png),
+                (&two[..], ImageFormat::Png),
+                (&two[..], ImageFormat::Svg),
+            ] {
+                let params = PlotParams {
+                    format,
+                    ..Default::default()
+                };
+                let started = std::time::Instant::now();
+                let out = render(series, &params, "outdoor, indoor").unwrap();
+                eprintln!(
+                    "plot: {} x {n} points -> {format:?} in {:?} ({} bytes)",
+                    series.len(),
+                    started.elapsed(),
+                    out.len()
+                );
+                if let (Ok(dir), 100_000, 2) = (std::env::var("TSFN_PLOT_SAMPLES"), n, series.len())
+                {
+                    let ext = if format == ImageFormat::Png {
+                        "png"
+                    } else {
+                        "svg"
+                    };
+                    std::fs::write(format!("{dir}/plot-sample.{ext}"), &out).unwrap();
+                }
+            }
         }
     }
 }

@@ -52,12 +52,24 @@ impl Server {
     pub fn dynamodb(env: &[(&str, &str)]) -> Server {
         let moto = moto();
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let prefix = format!("t{}-{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let prefix = format!(
+            "t{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let store = format!("dynamodb://{prefix}");
         let mut all = moto.env();
         all.extend_from_slice(env);
-        let out = Command::new(tsfn_bin()).args(["init-store", "--store", &store]).envs(all.iter().copied()).output().expect("tsfn init-store");
-        assert!(out.status.success(), "init-store failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(tsfn_bin())
+            .args(["init-store", "--store", &store])
+            .envs(all.iter().copied())
+            .output()
+            .expect("tsfn init-store");
+        assert!(
+            out.status.success(),
+            "init-store failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Server::start(&store, &with_no_seed(&all))
     }
 
@@ -318,12 +330,15 @@ impl Drop for RedisProc {
 /// the binary exits (it is started with a parent-death watchdog).
 pub struct Moto {
     pub port: u16,
+    /// The watchdog shell; kept so the handle is owned, never waited (it ends with this process).
+    _watchdog: Child,
 }
 
 impl Moto {
     /// Environment that points the AWS SDK at this server.
     pub fn env(&self) -> Vec<(&'static str, &'static str)> {
-        let url: &'static str = Box::leak(format!("http://127.0.0.1:{}", self.port).into_boxed_str());
+        let url: &'static str =
+            Box::leak(format!("http://127.0.0.1:{}", self.port).into_boxed_str());
         vec![
             ("AWS_ENDPOINT_URL", url),
             ("AWS_REGION", "us-east-1"),
@@ -345,13 +360,21 @@ pub fn moto() -> &'static Moto {
             server.display(),
             std::process::id()
         );
-        Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).spawn().expect("spawn moto_server");
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn moto_server");
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "moto_server did not listen on {port}");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Moto { port }
+        Moto {
+            port,
+            _watchdog: watchdog,
+        }
     })
 }
 
@@ -360,7 +383,11 @@ fn which(cmd: &str) -> Option<PathBuf> {
     if venv.exists() {
         return Some(venv);
     }
-    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(cmd)).find(|p| p.exists()))
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(cmd))
+            .find(|p| p.exists())
+    })
 }
 
 /// A `tsfn worker` process against a store.
