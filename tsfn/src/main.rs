@@ -125,7 +125,9 @@ fn config(args: &Args) -> Result<Config, String> {
 
 async fn init_store(args: Args) -> Result<(), String> {
     let config = config(&args)?;
-    let done = tsfn_shared::store::init(&config.store).await.map_err(|e| e.to_string())?;
+    let done = tsfn_shared::store::init(&config.store)
+        .await
+        .map_err(|e| e.to_string())?;
     for line in &done {
         println!("{line}");
     }

@@ -1,13 +1,21 @@
-//! The worker function: runs the job named by its event with the same processing code as
-//! `tsfn worker`. Event: `{"job_id": "<uuid>"}`; answer: `{"job_id", "status"}`.
+//! The worker function: runs jobs with the same processing code as `tsfn worker`. It takes two
+//! kinds of event:
+//! - `{"job_id": "<uuid>"}`: run that job; answers `{"job_id", "status"}`;
+//! - a DynamoDB Streams batch from the jobs table: every record whose new image is a queued job
+//!   is run; answers `{"batchItemFailures": [...]}` naming only the records that failed, so
+//!   Lambda retries just those (partial batch response).
+//!
 //! Duplicate deliveries are harmless: the claim is a compare-and-set, so a job that another
 //! invocation already runs or finished is reported, not run again.
 
 use std::sync::Arc;
 
+use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use serde::{Deserialize, Serialize};
+use serde_dynamo::AttributeValue;
 use tsfn_shared::jobs::{parse_id, worker, Policy};
-use tsfn_shared::{App, Result};
+use tsfn_shared::{App, Error, Result};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,7 +29,15 @@ pub struct JobReport {
     pub status: &'static str,
 }
 
-/// Processes one event. `invocation` names this run in the job record (the Lambda request id).
+/// What the worker can be invoked with.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum WorkerEvent {
+    Job(JobEvent),
+    Stream(StreamEvent),
+}
+
+/// Processes one job event. `invocation` names this run in the job record.
 pub async fn handle(app: Arc<App>, event: JobEvent, invocation: &str) -> Result<JobReport> {
     let id = parse_id(&event.job_id)?;
     let status = worker::run_one(&app, &id, invocation, Policy::from_env()?).await?;
@@ -29,4 +45,69 @@ pub async fn handle(app: Arc<App>, event: JobEvent, invocation: &str) -> Result<
         job_id: id,
         status: status.as_str(),
     })
+}
+
+/// The queued job a stream record announces, if any.
+fn queued_job(record: &EventRecord) -> Result<Option<String>> {
+    if record.event_name == "REMOVE" {
+        return Ok(None);
+    }
+    let image = &record.change.new_image;
+    let text = |k: &str| match image.get(k) {
+        Some(AttributeValue::S(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    match text("status") {
+        Some("queued") => {}
+        Some(_) => return Ok(None),
+        None => {
+            return Err(Error::invalid(
+                "NewImage.status",
+                "stream record without a job status (is the stream view NEW_IMAGE?)",
+            ))
+        }
+    }
+    let id = text("id")
+        .ok_or_else(|| Error::invalid("NewImage.id", "stream record without a job id"))?;
+    Ok(Some(parse_id(id)?))
+}
+
+/// Runs every queued job of a stream batch; reports the records that failed.
+pub async fn handle_stream(
+    app: Arc<App>,
+    event: StreamEvent,
+    invocation: &str,
+) -> DynamoDbEventResponse {
+    let mut failures = Vec::new();
+    let policy = Policy::from_env();
+    for record in &event.records {
+        let outcome = match (&policy, queued_job(record)) {
+            (Err(e), _) => Err(e.clone()),
+            (_, Err(e)) => Err(e),
+            (_, Ok(None)) => Ok(()),
+            (Ok(p), Ok(Some(id))) => worker::run_one(&app, &id, invocation, *p).await.map(|_| ()),
+        };
+        if let Err(e) = outcome {
+            tracing::warn!(error = %e, sequence = ?record.change.sequence_number, "stream record failed");
+            let mut f = DynamoDbBatchItemFailure::default();
+            f.item_identifier = record.change.sequence_number.clone();
+            failures.push(f);
+        }
+    }
+    let mut resp = DynamoDbEventResponse::default();
+    resp.batch_item_failures = failures;
+    resp
+}
+
+/// Dispatches either kind of event; the answer is the matching JSON.
+pub async fn handle_any(
+    app: Arc<App>,
+    event: WorkerEvent,
+    invocation: &str,
+) -> Result<serde_json::Value> {
+    let v = match event {
+        WorkerEvent::Job(e) => serde_json::to_value(handle(app, e, invocation).await?),
+        WorkerEvent::Stream(e) => serde_json::to_value(handle_stream(app, e, invocation).await),
+    };
+    v.map_err(|e| Error::Internal(e.to_string()))
 }

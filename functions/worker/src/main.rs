@@ -1,4 +1,4 @@
-//! Lambda entry of the worker function.
+//! Lambda entry of the worker function (job events and DynamoDB Streams batches).
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use tsfn_shared::App;
@@ -9,14 +9,16 @@ async fn main() -> Result<(), Error> {
     let app = App::from_env()
         .await
         .map_err(|e| format!("startup failed: {e}"))?;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<worker::JobEvent>| {
-        let app = app.clone();
-        async move {
-            let name = format!("lambda:{}", event.context.request_id);
-            worker::handle(app, event.payload, &name)
-                .await
-                .map_err(|e| Error::from(e.to_string()))
-        }
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<worker::WorkerEvent>| {
+            let app = app.clone();
+            async move {
+                let name = format!("lambda:{}", event.context.request_id);
+                worker::handle_any(app, event.payload, &name)
+                    .await
+                    .map_err(|e| Error::from(e.to_string()))
+            }
+        },
+    ))
     .await
 }

@@ -19,9 +19,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, Select, WriteRequest};
-use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::Client;
 
 use super::{dynamo_jobs, not_found, Store};
@@ -54,7 +54,9 @@ pub(super) fn get_s<'a>(item: &'a Item, k: &str) -> Option<&'a str> {
 }
 
 pub(super) fn get_n<T: std::str::FromStr>(item: &Item, k: &str) -> Option<T> {
-    item.get(k).and_then(|v| v.as_n().ok()).and_then(|x| x.parse().ok())
+    item.get(k)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|x| x.parse().ok())
 }
 
 /// Maps an SDK error: throttling, timeouts and unreachable endpoints are 503; a missing table is
@@ -66,14 +68,22 @@ where
     let code = e.code().map(str::to_owned);
     let text = format!("{}", DisplayErrorContext(&e));
     match (&e, code.as_deref()) {
-        (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), _) => Error::Unavailable(format!("dynamodb unreachable: {text}")),
-        (_, Some("ResourceNotFoundException")) => {
-            Error::Unavailable(format!("dynamodb table missing (create the tables with `tsfn init-store`): {text}"))
+        (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), _) => {
+            Error::Unavailable(format!("dynamodb unreachable: {text}"))
         }
-        (_, Some(c)) if c.contains("Throttl") || c == "ProvisionedThroughputExceededException" || c == "RequestLimitExceeded" => {
+        (_, Some("ResourceNotFoundException")) => Error::Unavailable(format!(
+            "dynamodb table missing (create the tables with `tsfn init-store`): {text}"
+        )),
+        (_, Some(c))
+            if c.contains("Throttl")
+                || c == "ProvisionedThroughputExceededException"
+                || c == "RequestLimitExceeded" =>
+        {
             Error::Unavailable(format!("dynamodb is throttling: {text}"))
         }
-        (SdkError::ServiceError(se), _) if se.raw().status().as_u16() >= 500 => Error::Unavailable(format!("dynamodb error: {text}")),
+        (SdkError::ServiceError(se), _) if se.raw().status().as_u16() >= 500 => {
+            Error::Unavailable(format!("dynamodb error: {text}"))
+        }
         _ => Error::Internal(format!("dynamodb: {text}")),
     }
 }
@@ -85,8 +95,15 @@ pub(super) fn is_condition_failed<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>
 impl DynamoStore {
     /// `prefix` is what follows `dynamodb://`.
     pub async fn open(prefix: &str) -> Result<Self> {
-        if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
-            return Err(Error::invalid("TSFN_STORE", "dynamodb://PREFIX needs a table prefix of letters, digits, '_', '-', '.'"));
+        if prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(Error::invalid(
+                "TSFN_STORE",
+                "dynamodb://PREFIX needs a table prefix of letters, digits, '_', '-', '.'",
+            ));
         }
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .timeout_config(
@@ -98,7 +115,10 @@ impl DynamoStore {
             )
             .load()
             .await;
-        Ok(DynamoStore { client: Client::new(&config), prefix: prefix.to_owned() })
+        Ok(DynamoStore {
+            client: Client::new(&config),
+            prefix: prefix.to_owned(),
+        })
     }
 
     pub(super) fn table(&self, name: &str) -> String {
@@ -109,7 +129,11 @@ impl DynamoStore {
     /// retrying unprocessed items with exponential backoff.
     pub(super) async fn batch_write(&self, table: &str, requests: Vec<WriteRequest>) -> Result<()> {
         let mut set = tokio::task::JoinSet::new();
-        let mut chunks = requests.chunks(25).map(<[WriteRequest]>::to_vec).collect::<Vec<_>>().into_iter();
+        let mut chunks = requests
+            .chunks(25)
+            .map(<[WriteRequest]>::to_vec)
+            .collect::<Vec<_>>()
+            .into_iter();
         let spawn = |set: &mut tokio::task::JoinSet<Result<()>>, chunk: Vec<WriteRequest>| {
             let (client, table) = (self.client.clone(), table.to_owned());
             set.spawn(async move { write_batch(&client, &table, chunk).await });
@@ -161,13 +185,23 @@ impl DynamoStore {
                 break;
             }
         }
-        let first = self.page(id, i64::MIN, i64::MAX, Order::Asc, 1).await?.first().map(|p| p.t);
-        let last = self.page(id, i64::MIN, i64::MAX, Order::Desc, 1).await?.first().map(|p| p.t);
+        let first = self
+            .page(id, i64::MIN, i64::MAX, Order::Asc, 1)
+            .await?
+            .first()
+            .map(|p| p.t);
+        let last = self
+            .page(id, i64::MIN, i64::MAX, Order::Desc, 1)
+            .await?
+            .first()
+            .map(|p| p.t);
         Ok((count, first, last))
     }
 
     async fn info(&self, item: Item) -> Result<SeriesInfo> {
-        let id = get_s(&item, "id").ok_or_else(|| Error::Internal("series item without id".into()))?.to_owned();
+        let id = get_s(&item, "id")
+            .ok_or_else(|| Error::Internal("series item without id".into()))?
+            .to_owned();
         let meta: SeriesMeta = serde_json::from_str(get_s(&item, "meta").unwrap_or("{}"))
             .map_err(|e| Error::Internal(format!("corrupt metadata of {id}: {e}")))?;
         let (count, first, last) = self.point_stats(&id).await?;
@@ -183,7 +217,14 @@ impl DynamoStore {
     }
 
     /// Up to `limit` points of `[lo, hi]`, following DynamoDB's 1 MB pages.
-    async fn page(&self, id: &str, lo: i64, hi: i64, order: Order, limit: usize) -> Result<Vec<Point>> {
+    async fn page(
+        &self,
+        id: &str,
+        lo: i64,
+        hi: i64,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Point>> {
         let mut out = Vec::with_capacity(limit.min(16_384));
         let mut start: Option<Item> = None;
         while out.len() < limit {
@@ -203,7 +244,8 @@ impl DynamoStore {
                 .await
                 .map_err(aws_err)?;
             for item in r.items.unwrap_or_default() {
-                let (Some(t), Some(v)) = (get_n::<i64>(&item, "t"), get_n::<f64>(&item, "v")) else {
+                let (Some(t), Some(v)) = (get_n::<i64>(&item, "t"), get_n::<f64>(&item, "v"))
+                else {
                     return Err(Error::Internal("point item without t or v".into()));
                 };
                 out.push(Point { t, v });
@@ -216,8 +258,19 @@ impl DynamoStore {
         Ok(out)
     }
 
-    async fn range(&self, id: &SeriesId, lo: i64, hi: i64, order: Order, limit: usize) -> Result<Vec<Point>> {
-        let points = if limit == 0 { Vec::new() } else { self.page(id.as_str(), lo, hi, order, limit).await? };
+    async fn range(
+        &self,
+        id: &SeriesId,
+        lo: i64,
+        hi: i64,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Point>> {
+        let points = if limit == 0 {
+            Vec::new()
+        } else {
+            self.page(id.as_str(), lo, hi, order, limit).await?
+        };
         if points.is_empty() && self.series_item(id.as_str()).await?.is_none() {
             return Err(not_found(id));
         }
@@ -242,7 +295,12 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(aws_err)?;
-            keys.extend(r.items.unwrap_or_default().iter().filter_map(|i| get_n::<i64>(i, "t")));
+            keys.extend(
+                r.items
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|i| get_n::<i64>(i, "t")),
+            );
             start = r.last_evaluated_key;
             if start.is_none() {
                 return Ok(keys);
@@ -254,7 +312,11 @@ impl DynamoStore {
         let requests = keys
             .iter()
             .map(|t| {
-                let del = DeleteRequest::builder().key("s", s(id)).key("t", n(t)).build().map_err(|e| Error::Internal(e.to_string()))?;
+                let del = DeleteRequest::builder()
+                    .key("s", s(id))
+                    .key("t", n(t))
+                    .build()
+                    .map_err(|e| Error::Internal(e.to_string()))?;
                 Ok(WriteRequest::builder().delete_request(del).build())
             })
             .collect::<Result<Vec<_>>>()?;
@@ -271,7 +333,11 @@ async fn write_batch(client: &Client, table: &str, mut chunk: Vec<WriteRequest>)
             .send()
             .await
             .map_err(aws_err)?;
-        match out.unprocessed_items.and_then(|mut m| m.remove(table)).filter(|v| !v.is_empty()) {
+        match out
+            .unprocessed_items
+            .and_then(|mut m| m.remove(table))
+            .filter(|v| !v.is_empty())
+        {
             None => return Ok(()),
             Some(rest) => {
                 if attempt == BATCH_RETRIES {
@@ -296,7 +362,12 @@ impl Store for DynamoStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        self.client.describe_table().table_name(self.table("series")).send().await.map_err(aws_err)?;
+        self.client
+            .describe_table()
+            .table_name(self.table("series"))
+            .send()
+            .await
+            .map_err(aws_err)?;
         Ok(())
     }
 
@@ -334,14 +405,21 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn put_series(&self, id: &SeriesId, meta: &SeriesMeta, now: i64) -> Result<(SeriesInfo, bool)> {
+    async fn put_series(
+        &self,
+        id: &SeriesId,
+        meta: &SeriesMeta,
+        now: i64,
+    ) -> Result<(SeriesInfo, bool)> {
         let json = serde_json::to_string(meta).map_err(|e| Error::Internal(e.to_string()))?;
         let out = self
             .client
             .update_item()
             .table_name(self.table("series"))
             .key("id", s(id.as_str()))
-            .update_expression("SET meta = :m, updated = :now, created = if_not_exists(created, :now)")
+            .update_expression(
+                "SET meta = :m, updated = :now, created = if_not_exists(created, :now)",
+            )
             .expression_attribute_values(":m", s(json))
             .expression_attribute_values(":now", n(now))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedOld)
@@ -349,7 +427,10 @@ impl Store for DynamoStore {
             .await
             .map_err(aws_err)?;
         let created = out.attributes.is_none_or(|a| !a.contains_key("created"));
-        let info = self.get_series(id).await?.ok_or_else(|| Error::Conflict("series deleted concurrently".into()))?;
+        let info = self
+            .get_series(id)
+            .await?
+            .ok_or_else(|| Error::Conflict("series deleted concurrently".into()))?;
         Ok((info, created))
     }
 
@@ -360,7 +441,13 @@ impl Store for DynamoStore {
         // Points first: if this stops half-way the series still exists and DELETE can be resent.
         let keys = self.keys_in(id.as_str(), i64::MIN, i64::MAX).await?;
         self.delete_keys(id.as_str(), &keys).await?;
-        self.client.delete_item().table_name(self.table("series")).key("id", s(id.as_str())).send().await.map_err(aws_err)?;
+        self.client
+            .delete_item()
+            .table_name(self.table("series"))
+            .key("id", s(id.as_str()))
+            .send()
+            .await
+            .map_err(aws_err)?;
         Ok(true)
     }
 
@@ -370,7 +457,10 @@ impl Store for DynamoStore {
             .put_item()
             .table_name(self.table("series"))
             .item("id", s(id.as_str()))
-            .item("meta", s(serde_json::to_string(&SeriesMeta::default()).expect("serializable")))
+            .item(
+                "meta",
+                s(serde_json::to_string(&SeriesMeta::default()).expect("serializable")),
+            )
             .item("created", n(now))
             .item("updated", n(now))
             .condition_expression("attribute_not_exists(id)")
@@ -408,7 +498,13 @@ impl Store for DynamoStore {
         Ok(created)
     }
 
-    async fn query_points(&self, id: &SeriesId, range: Range, order: Order, limit: usize) -> Result<Vec<Point>> {
+    async fn query_points(
+        &self,
+        id: &SeriesId,
+        range: Range,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Point>> {
         self.range(id, range.lo(), range.hi(), order, limit).await
     }
 
@@ -433,15 +529,33 @@ impl Store for DynamoStore {
         dynamo_jobs::get(self, id).await
     }
 
-    async fn list_jobs(&self, status: Option<JobStatus>, after: Option<(i64, String)>, limit: usize) -> Result<Vec<Job>> {
+    async fn list_jobs(
+        &self,
+        status: Option<JobStatus>,
+        after: Option<(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<Job>> {
         dynamo_jobs::list(self, status, after, limit).await
     }
 
-    async fn claim_next(&self, worker: &str, now: i64, lease_ms: i64, max_attempts: u32) -> Result<Option<(Job, Claim)>> {
+    async fn claim_next(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<(Job, Claim)>> {
         dynamo_jobs::claim_next(self, worker, now, lease_ms, max_attempts).await
     }
 
-    async fn claim_job(&self, id: &str, worker: &str, now: i64, lease_ms: i64, max_attempts: u32) -> Result<Option<(Job, Claim)>> {
+    async fn claim_job(
+        &self,
+        id: &str,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<(Job, Claim)>> {
         dynamo_jobs::claim(self, id, worker, now, lease_ms, max_attempts).await
     }
 

@@ -2,8 +2,8 @@
 //! listing indexes, results in parts, and `init-store` (table creation).
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ReturnValue, ScalarAttributeType, StreamSpecification, StreamViewType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ReturnValue, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 
 use super::dynamo::{aws_err, get_n, get_s, is_condition_failed, n, s, DynamoStore, Item};
@@ -56,7 +56,15 @@ pub(super) async fn create(d: &DynamoStore, job: &Job) -> Result<()> {
 }
 
 async fn item(d: &DynamoStore, id: &str) -> Result<Option<Item>> {
-    let out = d.client.get_item().table_name(d.table("jobs")).key("id", s(id)).consistent_read(true).send().await.map_err(aws_err)?;
+    let out = d
+        .client
+        .get_item()
+        .table_name(d.table("jobs"))
+        .key("id", s(id))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(aws_err)?;
     Ok(out.item)
 }
 
@@ -64,7 +72,12 @@ pub(super) async fn get(d: &DynamoStore, id: &str) -> Result<Option<Job>> {
     item(d, id).await?.as_ref().map(job_from).transpose()
 }
 
-pub(super) async fn list(d: &DynamoStore, status: Option<JobStatus>, after: Option<(i64, String)>, limit: usize) -> Result<Vec<Job>> {
+pub(super) async fn list(
+    d: &DynamoStore,
+    status: Option<JobStatus>,
+    after: Option<(i64, String)>,
+    limit: usize,
+) -> Result<Vec<Job>> {
     let (index, key, value) = match status {
         Some(st) => ("by_status", "#k", s(st.as_str())),
         None => ("all", "#k", s("job")),
@@ -104,7 +117,14 @@ pub(super) async fn list(d: &DynamoStore, status: Option<JobStatus>, after: Opti
 }
 
 /// Claims one job if it is queued or its lease expired, and it has attempts left.
-pub(super) async fn claim(d: &DynamoStore, id: &str, worker: &str, now: i64, lease_ms: i64, max_attempts: u32) -> Result<Option<(Job, Claim)>> {
+pub(super) async fn claim(
+    d: &DynamoStore,
+    id: &str,
+    worker: &str,
+    now: i64,
+    lease_ms: i64,
+    max_attempts: u32,
+) -> Result<Option<(Job, Claim)>> {
     let r = d
         .client
         .update_item()
@@ -128,7 +148,12 @@ pub(super) async fn claim(d: &DynamoStore, id: &str, worker: &str, now: i64, lea
     match r {
         Ok(out) => {
             let job = job_from(&out.attributes.unwrap_or_default())?;
-            let claim = Claim { job_id: id.to_owned(), worker: worker.to_owned(), attempt: job.attempts, receipt: String::new() };
+            let claim = Claim {
+                job_id: id.to_owned(),
+                worker: worker.to_owned(),
+                attempt: job.attempts,
+                receipt: String::new(),
+            };
             Ok(Some((job, claim)))
         }
         Err(e) if is_condition_failed(&e) => {
@@ -140,7 +165,12 @@ pub(super) async fn claim(d: &DynamoStore, id: &str, worker: &str, now: i64, lea
 }
 
 /// A runnable job whose attempts are used up fails with a message instead of looping.
-async fn give_up_if_exhausted(d: &DynamoStore, id: &str, now: i64, max_attempts: u32) -> Result<()> {
+async fn give_up_if_exhausted(
+    d: &DynamoStore,
+    id: &str,
+    now: i64,
+    max_attempts: u32,
+) -> Result<()> {
     let r = d
         .client
         .update_item()
@@ -168,7 +198,13 @@ async fn give_up_if_exhausted(d: &DynamoStore, id: &str, now: i64, max_attempts:
     }
 }
 
-pub(super) async fn claim_next(d: &DynamoStore, worker: &str, now: i64, lease_ms: i64, max_attempts: u32) -> Result<Option<(Job, Claim)>> {
+pub(super) async fn claim_next(
+    d: &DynamoStore,
+    worker: &str,
+    now: i64,
+    lease_ms: i64,
+    max_attempts: u32,
+) -> Result<Option<(Job, Claim)>> {
     for (status, filter) in [("queued", false), ("running", true)] {
         let mut q = d
             .client
@@ -181,7 +217,9 @@ pub(super) async fn claim_next(d: &DynamoStore, worker: &str, now: i64, lease_ms
             .projection_expression("id")
             .limit(16);
         if filter {
-            q = q.filter_expression("lease_until < :now").expression_attribute_values(":now", n(now));
+            q = q
+                .filter_expression("lease_until < :now")
+                .expression_attribute_values(":now", n(now));
         }
         let r = q.send().await.map_err(aws_err)?;
         for it in r.items.unwrap_or_default() {
@@ -195,7 +233,10 @@ pub(super) async fn claim_next(d: &DynamoStore, worker: &str, now: i64, lease_ms
 }
 
 /// The update part shared by every compare-and-set on a claim.
-fn on_claim(b: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder, c: &Claim) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+fn on_claim(
+    b: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    c: &Claim,
+) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
     b.key("id", s(&c.job_id))
         .condition_expression("#st = :running AND #w = :w AND attempts = :a")
         .expression_attribute_names("#st", "status")
@@ -205,7 +246,9 @@ fn on_claim(b: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFlu
         .expression_attribute_values(":a", n(c.attempt))
 }
 
-async fn cas(b: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder) -> Result<bool> {
+async fn cas(
+    b: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+) -> Result<bool> {
     match b.send().await {
         Ok(_) => Ok(true),
         Err(e) if is_condition_failed(&e) => Ok(false),
@@ -213,7 +256,13 @@ async fn cas(b: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFl
     }
 }
 
-pub(super) async fn renew(d: &DynamoStore, c: &Claim, now: i64, lease_ms: i64, progress: u8) -> Result<bool> {
+pub(super) async fn renew(
+    d: &DynamoStore,
+    c: &Claim,
+    now: i64,
+    lease_ms: i64,
+    progress: u8,
+) -> Result<bool> {
     let b = d
         .client
         .update_item()
@@ -224,7 +273,12 @@ pub(super) async fn renew(d: &DynamoStore, c: &Claim, now: i64, lease_ms: i64, p
     cas(on_claim(b, c)).await
 }
 
-pub(super) async fn finish(d: &DynamoStore, c: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
+pub(super) async fn finish(
+    d: &DynamoStore,
+    c: &Claim,
+    outcome: &Outcome,
+    now: i64,
+) -> Result<bool> {
     let b = d.client.update_item().table_name(d.table("jobs"));
     let b = match outcome {
         Outcome::Succeeded { content_type, data } => {
@@ -253,7 +307,9 @@ pub(super) async fn finish(d: &DynamoStore, c: &Claim, outcome: &Outcome, now: i
             .expression_attribute_values(":done", s("failed"))
             .expression_attribute_values(":err", s(error)),
     };
-    let b = b.expression_attribute_values(":now", n(now)).expression_attribute_values(":hundred", n(100));
+    let b = b
+        .expression_attribute_values(":now", n(now))
+        .expression_attribute_values(":hundred", n(100));
     cas(on_claim(b, c)).await
 }
 
@@ -270,8 +326,15 @@ pub(super) async fn release(d: &DynamoStore, c: &Claim) -> Result<bool> {
 }
 
 pub(super) async fn result(d: &DynamoStore, id: &str) -> Result<Option<(String, Vec<u8>)>> {
-    let Some(job) = item(d, id).await? else { return Ok(None) };
-    let (Some(ctype), Some(parts)) = (get_s(&job, "result_type"), get_n::<usize>(&job, "result_parts")) else { return Ok(None) };
+    let Some(job) = item(d, id).await? else {
+        return Ok(None);
+    };
+    let (Some(ctype), Some(parts)) = (
+        get_s(&job, "result_type"),
+        get_n::<usize>(&job, "result_parts"),
+    ) else {
+        return Ok(None);
+    };
     let mut data = Vec::with_capacity(get_n::<usize>(&job, "result_size").unwrap_or(0));
     let mut start: Option<Item> = None;
     let mut seen = 0;
@@ -289,7 +352,10 @@ pub(super) async fn result(d: &DynamoStore, id: &str) -> Result<Option<(String, 
             .await
             .map_err(aws_err)?;
         for it in r.items.unwrap_or_default() {
-            let blob = it.get("data").and_then(|v| v.as_b().ok()).ok_or_else(|| Error::Internal("result part without data".into()))?;
+            let blob = it
+                .get("data")
+                .and_then(|v| v.as_b().ok())
+                .ok_or_else(|| Error::Internal("result part without data".into()))?;
             data.extend_from_slice(blob.as_ref());
             seen += 1;
         }
@@ -299,13 +365,17 @@ pub(super) async fn result(d: &DynamoStore, id: &str) -> Result<Option<(String, 
         }
     }
     if seen != parts {
-        return Err(Error::Internal(format!("result of job {id} has {seen} of {parts} parts")));
+        return Err(Error::Internal(format!(
+            "result of job {id} has {seen} of {parts} parts"
+        )));
     }
     Ok(Some((ctype.to_owned(), data)))
 }
 
 pub(super) async fn remove(d: &DynamoStore, id: &str) -> Result<Removal> {
-    let Some(it) = item(d, id).await? else { return Ok(Removal::NotFound) };
+    let Some(it) = item(d, id).await? else {
+        return Ok(Removal::NotFound);
+    };
     let status = JobStatus::parse(get_s(&it, "status").unwrap_or("failed"))?;
     if status == JobStatus::Running {
         return Ok(Removal::Running);
@@ -327,24 +397,45 @@ pub(super) async fn remove(d: &DynamoStore, id: &str) -> Result<Removal> {
         Err(e) => return Err(aws_err(e)),
     }
     for part in 0..get_n::<usize>(&it, "result_parts").unwrap_or(0) {
-        d.client.delete_item().table_name(d.table("results")).key("id", s(id)).key("part", n(part)).send().await.map_err(aws_err)?;
+        d.client
+            .delete_item()
+            .table_name(d.table("results"))
+            .key("id", s(id))
+            .key("part", n(part))
+            .send()
+            .await
+            .map_err(aws_err)?;
     }
-    Ok(if status == JobStatus::Queued { Removal::Cancelled } else { Removal::Deleted })
+    Ok(if status == JobStatus::Queued {
+        Removal::Cancelled
+    } else {
+        Removal::Deleted
+    })
 }
 
 fn key(name: &str, t: KeyType) -> Result<KeySchemaElement> {
-    KeySchemaElement::builder().attribute_name(name).key_type(t).build().map_err(|e| Error::Internal(e.to_string()))
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(t)
+        .build()
+        .map_err(|e| Error::Internal(e.to_string()))
 }
 
 fn attr(name: &str, t: ScalarAttributeType) -> Result<AttributeDefinition> {
-    AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().map_err(|e| Error::Internal(e.to_string()))
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(t)
+        .build()
+        .map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Creates the four tables unless they exist (`tsfn init-store`). Returns the names created.
 pub async fn init_tables(d: &DynamoStore) -> Result<Vec<String>> {
     use KeyType::{Hash, Range};
     use ScalarAttributeType::{N, S};
-    let all = Projection::builder().projection_type(ProjectionType::All).build();
+    let all = Projection::builder()
+        .projection_type(ProjectionType::All)
+        .build();
     let gsi = |name: &str, pk: &str| -> Result<GlobalSecondaryIndex> {
         GlobalSecondaryIndex::builder()
             .index_name(name)
@@ -361,9 +452,26 @@ pub async fn init_tables(d: &DynamoStore) -> Result<Vec<String>> {
         .map_err(|e| Error::Internal(e.to_string()))?;
     let tables = [
         ("series", vec![key("id", Hash)?], vec![attr("id", S)?]),
-        ("points", vec![key("s", Hash)?, key("t", Range)?], vec![attr("s", S)?, attr("t", N)?]),
-        ("jobs", vec![key("id", Hash)?], vec![attr("id", S)?, attr("status", S)?, attr("ix", S)?, attr("g", S)?]),
-        ("results", vec![key("id", Hash)?, key("part", Range)?], vec![attr("id", S)?, attr("part", N)?]),
+        (
+            "points",
+            vec![key("s", Hash)?, key("t", Range)?],
+            vec![attr("s", S)?, attr("t", N)?],
+        ),
+        (
+            "jobs",
+            vec![key("id", Hash)?],
+            vec![
+                attr("id", S)?,
+                attr("status", S)?,
+                attr("ix", S)?,
+                attr("g", S)?,
+            ],
+        ),
+        (
+            "results",
+            vec![key("id", Hash)?, key("part", Range)?],
+            vec![attr("id", S)?, attr("part", N)?],
+        ),
     ];
     let mut created = Vec::new();
     for (name, keys, attrs) in tables {
@@ -375,7 +483,10 @@ pub async fn init_tables(d: &DynamoStore) -> Result<Vec<String>> {
             .set_key_schema(Some(keys))
             .set_attribute_definitions(Some(attrs));
         if name == "jobs" {
-            b = b.global_secondary_indexes(gsi("by_status", "status")?).global_secondary_indexes(gsi("all", "g")?).stream_specification(stream.clone());
+            b = b
+                .global_secondary_indexes(gsi("by_status", "status")?)
+                .global_secondary_indexes(gsi("all", "g")?)
+                .stream_specification(stream.clone());
         }
         match b.send().await {
             Ok(_) => created.push(d.table(name)),

@@ -15,14 +15,14 @@ use crate::error::{Error, Result};
 use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 
-#[cfg(feature = "redis")]
-pub mod redis;
-#[cfg(feature = "redis")]
-mod redis_jobs;
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
 #[cfg(feature = "dynamodb")]
 mod dynamo_jobs;
+#[cfg(feature = "redis")]
+pub mod redis;
+#[cfg(feature = "redis")]
+mod redis_jobs;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 #[cfg(feature = "sqlite")]
@@ -171,7 +171,11 @@ pub async fn init(url: &str) -> Result<Vec<String>> {
     #[cfg(feature = "dynamodb")]
     if let Some(prefix) = url.strip_prefix("dynamodb://") {
         let d = dynamo::DynamoStore::open(prefix).await?;
-        return dynamo_jobs::init_tables(&d).await.map(|t| t.into_iter().map(|t| format!("created table {t}")).collect());
+        return dynamo_jobs::init_tables(&d).await.map(|t| {
+            t.into_iter()
+                .map(|t| format!("created table {t}"))
+                .collect()
+        });
     }
     open(url).await?;
     Ok(Vec::new())
