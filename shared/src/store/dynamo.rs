@@ -105,12 +105,28 @@ impl DynamoStore {
                 "dynamodb://PREFIX needs a table prefix of letters, digits, '_', '-', '.'",
             ));
         }
+        // DynamoDB answers in milliseconds; a bound per attempt turns a hung endpoint into a 503.
+        // Emulators that scan whole tables per query (moto) need more: TSFN_DYNAMODB_TIMEOUT_MS.
+        let attempt = match std::env::var("TSFN_DYNAMODB_TIMEOUT_MS") {
+            Ok(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms > 0)
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "TSFN_DYNAMODB_TIMEOUT_MS",
+                        "must be a positive number of milliseconds",
+                    )
+                })?,
+            Err(_) => Duration::from_secs(5),
+        };
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .timeout_config(
                 aws_config::timeout::TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(2))
-                    .operation_attempt_timeout(Duration::from_secs(5))
-                    .operation_timeout(Duration::from_secs(15))
+                    .operation_attempt_timeout(attempt)
+                    .operation_timeout(attempt * 3)
                     .build(),
             )
             .load()
@@ -422,7 +438,7 @@ impl Store for DynamoStore {
             )
             .expression_attribute_values(":m", s(json))
             .expression_attribute_values(":now", n(now))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedOld)
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await
             .map_err(aws_err)?;

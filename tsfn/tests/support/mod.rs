@@ -345,6 +345,8 @@ impl Moto {
             ("AWS_ACCESS_KEY_ID", "test"),
             ("AWS_SECRET_ACCESS_KEY", "test"),
             ("AWS_EC2_METADATA_DISABLED", "true"),
+            // moto walks the whole table on every Query: seconds for tens of thousands of points.
+            ("TSFN_DYNAMODB_TIMEOUT_MS", "120000"),
         ]
     }
 }
