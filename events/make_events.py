@@ -6,7 +6,12 @@ Reads use the bundled dataset (series `co2`); writes use a series `demo` they cr
 so invoking them in this order succeeds on a store loaded with `tsfn seed`:
 reads, series-put, points-write, point-put, point-delete, points-delete, series-delete.
 The job events address the sample job `tsfn seed` queues (a summary of `co2`), which the
-`worker` event (not an HTTP event: `{"job_id": ...}`) runs before it is read and deleted.
+worker runs before it is read and deleted. The worker has two events, neither of them HTTP:
+`worker.stream` (a DynamoDB Streams batch announcing the queued job, as the jobs table's stream
+delivers it) and `worker` (`{"job_id": ...}`; after the stream event it finds the job done).
+
+`ORDER` lists the events in invocation order; an event's function is its name up to the first
+dot (`worker.stream` -> `worker`).
 """
 import json
 import pathlib
@@ -35,11 +40,42 @@ EVENTS = [
     ("jobs-submit", "POST", "/jobs", "/jobs", "", "application/json",
      json.dumps({"kind": "trend", "series": "co2", "from": "1980-01-01", "to": "2000-01-01"})),
     ("jobs-list", "GET", "/jobs", "/jobs", "limit=10", None, None),
+    ("worker.stream", None, None, None, None, None, None),
     ("worker", None, None, None, None, None, None),
     ("job-get", "GET", "/jobs/{id}", f"/jobs/{SAMPLE_JOB}", "", None, None),
     ("job-result", "GET", "/jobs/{id}/result", f"/jobs/{SAMPLE_JOB}/result", "", None, None),
     ("job-delete", "DELETE", "/jobs/{id}", f"/jobs/{SAMPLE_JOB}", "", None, None),
 ]
+
+
+def stream_event():
+    """A DynamoDB Streams batch with the INSERT of the sample job (stream view NEW_IMAGE)."""
+    image = {
+        "id": {"S": SAMPLE_JOB},
+        "spec": {"S": json.dumps({"kind": "summary", "series": ["co2"], "from": None, "to": None, "params": {}}, separators=(",", ":"))},
+        "status": {"S": "queued"},
+        "created": {"N": "1795478400000"},
+        "attempts": {"N": "0"},
+        "progress": {"N": "0"},
+        "ix": {"S": f"001795478400000|{SAMPLE_JOB}"},
+        "g": {"S": "job"},
+    }
+    return {"Records": [{
+        "eventID": "c4ca4238a0b923820dcc509a6f75849b",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1795478400,
+            "Keys": {"id": {"S": SAMPLE_JOB}},
+            "NewImage": image,
+            "SequenceNumber": "111100000000000000000001",
+            "SizeBytes": 240,
+            "StreamViewType": "NEW_IMAGE",
+        },
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/tsfn-jobs/stream/2026-11-24T00:00:00.000",
+    }]}
 
 
 def path_params(route, raw_path):
@@ -87,6 +123,11 @@ def event(fn, method, route, raw_path, query, ctype, body):
 if __name__ == "__main__":
     here = pathlib.Path(__file__).parent
     for spec in EVENTS:
-        ev = {"job_id": SAMPLE_JOB} if spec[0] == "worker" else event(*spec)
+        if spec[0] == "worker":
+            ev = {"job_id": SAMPLE_JOB}
+        elif spec[0] == "worker.stream":
+            ev = stream_event()
+        else:
+            ev = event(*spec)
         (here / f"{spec[0]}.json").write_text(json.dumps(ev, indent=2) + "\n")
     (here / "ORDER").write_text("".join(f"{spec[0]}\n" for spec in EVENTS))

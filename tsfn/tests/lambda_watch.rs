@@ -1,8 +1,11 @@
-//! End to end under cargo-lambda's real emulator: `cargo lambda watch` serves every function on
-//! its real path (routes from the workspace `Cargo.toml`), each function running as its own
-//! process on one SQLite file; then `cargo lambda invoke` sends every sample event in `events/`.
-//! Needs `cargo-lambda` on PATH (scripts/test.sh installs it). Bounded in time; the emulator
-//! and its function processes are stopped as a process group.
+//! The serverless path end to end, locally: cargo-lambda's real emulator (`cargo lambda watch`)
+//! serves every function on its real path (routes from the workspace `Cargo.toml`), each
+//! function its own process built with its default features (the DynamoDB store), against
+//! moto's DynamoDB server. Points and a job go in over HTTP; the worker function gets the
+//! DynamoDB Streams event the jobs table would deliver, built from the job's stored item; the
+//! result comes back over HTTP. Then `cargo lambda invoke` sends every sample event in `events/`.
+//! Needs `cargo-lambda` and `moto_server` (scripts/test.sh installs both into .venv). Bounded in
+//! time; the emulator and its function processes are stopped as a process group.
 
 mod support;
 
@@ -58,7 +61,7 @@ fn require_cargo_lambda() {
     assert!(ok, "cargo-lambda is not installed: run ./scripts/test.sh (it installs it into .venv) or `pip install cargo-lambda`");
 }
 
-fn start(store: &str) -> Emulator {
+fn start(store: &str, env: &[(&str, &str)]) -> Emulator {
     require_cargo_lambda();
     let port = free_port();
     let child = Command::new("cargo")
@@ -73,6 +76,7 @@ fn start(store: &str) -> Emulator {
         .arg(port.to_string())
         .current_dir(workspace_root())
         .env("TSFN_STORE", store)
+        .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -84,15 +88,24 @@ fn start(store: &str) -> Emulator {
 
 #[test]
 fn every_route_and_sample_event_under_cargo_lambda() {
+    let env = support::moto().env();
+    let store = "dynamodb://lambda";
+    // Tables as the SAM template would make them; the sample events read the bundled dataset,
+    // as after `tsfn seed`.
+    for cmd in ["init-store", "seed"] {
+        let out = Command::new(support::tsfn_bin())
+            .args([cmd, "--store", store])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tsfn {cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let emu = start(store, &env);
     let dir = tempfile::tempdir().unwrap();
-    let store = format!("sqlite://{}", dir.path().join("lambda.db").display());
-    // The sample events read the bundled dataset, as after `tsfn seed`.
-    let seeded = Command::new(support::tsfn_bin())
-        .args(["seed", "--store", &store])
-        .status()
-        .unwrap();
-    assert!(seeded.success());
-    let emu = start(&store);
     let base = format!("http://127.0.0.1:{}", emu.port);
     let http = support::client();
 
@@ -193,37 +206,69 @@ fn every_route_and_sample_event_under_cargo_lambda() {
     let (s, v) = call("GET", "/series/lab", None);
     assert_eq!((s, v["error"]["code"].clone()), (404, json!("not_found")));
     let (s, v) = call("GET", "/ready", None);
-    assert_eq!((s, v["store"].clone()), (200, json!("sqlite")));
+    assert_eq!((s, v["store"].clone()), (200, json!("dynamodb")));
+
+    // A job submitted over HTTP, run by the worker function from the stream event of its
+    // INSERT, its result read over HTTP.
+    let (s, v) = call(
+        "PUT",
+        "/series/flow",
+        Some(("application/json", json!({"unit": "m3/s"}).to_string())),
+    );
+    assert_eq!(s, 201, "{v}");
+    let ndjson: String = (0..500)
+        .map(|i| format!("{{\"t\":{},\"v\":{}}}\n", 1_700_000_000 + i * 60, i % 10))
+        .collect();
+    let (s, v) = call(
+        "POST",
+        "/series/flow/points",
+        Some(("application/x-ndjson", ndjson)),
+    );
+    assert_eq!((s, v["written"].clone()), (200, json!(500)), "{v}");
+    let (s, job) = call(
+        "POST",
+        "/jobs",
+        Some((
+            "application/json",
+            json!({"kind": "summary", "series": "flow"}).to_string(),
+        )),
+    );
+    assert_eq!((s, job["status"].clone()), (202, json!("queued")), "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let moto = support::moto();
+    let image = moto.item_image("lambda-jobs", &id);
+    let event = json!({"Records": [support::stream_record("INSERT", &id, image, "1")]});
+    let file = dir.path().join("stream.json");
+    std::fs::write(&file, event.to_string()).unwrap();
+    let resp = invoke(emu.port, "worker", &file);
+    assert_eq!(resp, json!({"batchItemFailures": []}));
+    let (_, v) = call("GET", &format!("/jobs/{id}"), None);
+    assert_eq!(v["status"], "succeeded", "{v}");
+    assert_eq!(v["attempts"], 1, "{v}");
+    let (s, v) = call("GET", &format!("/jobs/{id}/result"), None);
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["count"], 500, "{v}");
+    assert_eq!(v["mean"], 4.5, "{v}");
+    // The same record delivered again does not run the job a second time.
+    assert_eq!(
+        invoke(emu.port, "worker", &file),
+        json!({"batchItemFailures": []})
+    );
+    let (_, v) = call("GET", &format!("/jobs/{id}"), None);
+    assert_eq!(v["attempts"], 1, "{v}");
 
     // Every sample event, invoked on its function as Lambda would.
     let events = workspace_root().join("events");
-    for function in std::fs::read_to_string(events.join("ORDER"))
+    for name in std::fs::read_to_string(events.join("ORDER"))
         .unwrap()
         .lines()
     {
-        let out = Command::new("cargo")
-            .args([
-                "lambda",
-                "invoke",
-                function,
-                "--invoke-address",
-                "127.0.0.1",
-                "--invoke-port",
-                &emu.port.to_string(),
-                "--data-file",
-            ])
-            .arg(events.join(format!("{function}.json")))
-            .current_dir(workspace_root())
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{function}: {text} {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let resp: Value =
-            serde_json::from_str(text.trim()).unwrap_or_else(|_| panic!("{function}: {text}"));
+        let function = name.split('.').next().unwrap();
+        let resp = invoke(emu.port, function, &events.join(format!("{name}.json")));
+        if name == "worker.stream" {
+            assert_eq!(resp, json!({"batchItemFailures": []}), "{name}");
+            continue;
+        }
         if function == "worker" {
             // The worker answers with the job's status, not an HTTP response.
             assert_eq!(resp["status"], "succeeded", "{resp}");
@@ -232,4 +277,31 @@ fn every_route_and_sample_event_under_cargo_lambda() {
         let status = resp["statusCode"].as_u64().unwrap();
         assert!((200..300).contains(&status), "{function}: {resp}");
     }
+}
+
+/// `cargo lambda invoke FUNCTION --data-file FILE` on the emulator; the function's JSON answer.
+fn invoke(port: u16, function: &str, file: &std::path::Path) -> Value {
+    let out = Command::new("cargo")
+        .args([
+            "lambda",
+            "invoke",
+            function,
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port.to_string(),
+            "--data-file",
+        ])
+        .arg(file)
+        .current_dir(workspace_root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{function} {}: {text} {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(text.trim()).unwrap_or_else(|_| panic!("{function}: {text}"))
 }

@@ -10,7 +10,8 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
+pub use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
@@ -85,7 +86,11 @@ pub async fn handle_stream(
             (Err(e), _) => Err(e.clone()),
             (_, Err(e)) => Err(e),
             (_, Ok(None)) => Ok(()),
-            (Ok(p), Ok(Some(id))) => worker::run_one(&app, &id, invocation, *p).await.map(|_| ()),
+            (Ok(p), Ok(Some(id))) => match worker::run_one(&app, &id, invocation, *p).await {
+                // Deleted (cancelled) before it ran: nothing left to do, so not a failure.
+                Err(Error::NotFound(_)) => Ok(()),
+                r => r.map(|_| ()),
+            },
         };
         if let Err(e) = outcome {
             tracing::warn!(error = %e, sequence = ?record.change.sequence_number, "stream record failed");

@@ -158,6 +158,7 @@ pub fn compiled_backends() -> Vec<&'static str> {
     [
         ("sqlite", cfg!(feature = "sqlite")),
         ("redis", cfg!(feature = "redis")),
+        ("dynamodb", cfg!(feature = "dynamodb")),
     ]
     .into_iter()
     .filter(|(_, on)| *on)

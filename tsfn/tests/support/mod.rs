@@ -351,6 +351,71 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// The stored item with key `id` of `table`, in the JSON form a DynamoDB stream carries.
+    pub fn item_image(&self, table: &str, id: &str) -> Value {
+        use aws_sdk_dynamodb::config::{Credentials, Region};
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version_latest()
+            .endpoint_url(format!("http://127.0.0.1:{}", self.port))
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+            .build();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let item = rt
+            .block_on(
+                aws_sdk_dynamodb::Client::from_conf(config)
+                    .get_item()
+                    .table_name(table)
+                    .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id.into()))
+                    .consistent_read(true)
+                    .send(),
+            )
+            .unwrap()
+            .item
+            .unwrap_or_else(|| panic!("no item {id} in {table}"));
+        Value::Object(item.iter().map(|(k, v)| (k.clone(), attr(v))).collect())
+    }
+}
+
+/// An attribute value in DynamoDB's JSON form.
+fn attr(v: &aws_sdk_dynamodb::types::AttributeValue) -> Value {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    match v {
+        A::S(s) => json!({ "S": s }),
+        A::N(n) => json!({ "N": n }),
+        A::Bool(b) => json!({ "BOOL": b }),
+        A::Null(_) => json!({ "NULL": true }),
+        A::L(l) => json!({ "L": l.iter().map(attr).collect::<Vec<_>>() }),
+        A::M(m) => {
+            json!({ "M": m.iter().map(|(k, v)| (k.clone(), attr(v))).collect::<serde_json::Map<_, _>>() })
+        }
+        other => panic!("unexpected attribute: {other:?}"),
+    }
+}
+
+/// One DynamoDB Streams record (view NEW_IMAGE) of a jobs table change.
+pub fn stream_record(event_name: &str, id: &str, new_image: Value, sequence: &str) -> Value {
+    json!({
+        "eventID": format!("ev-{sequence}"),
+        "eventName": event_name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "Keys": {"id": {"S": id}},
+            "NewImage": new_image,
+            "SequenceNumber": sequence,
+            "SizeBytes": 200,
+            "StreamViewType": "NEW_IMAGE"
+        },
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/tsfn-jobs/stream/1"
+    })
+}
+
 pub fn moto() -> &'static Moto {
     static MOTO: std::sync::OnceLock<Moto> = std::sync::OnceLock::new();
     MOTO.get_or_init(|| {
