@@ -90,6 +90,12 @@ impl Server {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        Server::spawn(cmd, store)
+    }
+
+    /// Runs a prepared `tsfn serve` command (its stdout is taken to learn the address).
+    pub fn spawn(mut cmd: Command, store: &str) -> Server {
+        cmd.stdout(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn tsfn");
         let base = read_listen_line(child.stdout.take().expect("stdout"), START_TIMEOUT)
             .unwrap_or_else(|e| {
@@ -445,7 +451,8 @@ pub fn moto() -> &'static Moto {
     })
 }
 
-fn which(cmd: &str) -> Option<PathBuf> {
+/// A tool from the test venv (`.venv/bin`, made by scripts/test.sh), else from PATH.
+pub fn which(cmd: &str) -> Option<PathBuf> {
     let venv = workspace_root().join(".venv/bin").join(cmd);
     if venv.exists() {
         return Some(venv);
