@@ -8,7 +8,9 @@ reads, series-put, points-write, point-put, point-delete, points-delete, series-
 The job events address the sample job `tsfn seed` queues (a summary of `co2`), which the
 worker runs before it is read and deleted. The worker has two events, neither of them HTTP:
 `worker.stream` (a DynamoDB Streams batch announcing the queued job, as the jobs table's stream
-delivers it) and `worker` (`{"job_id": ...}`; after the stream event it finds the job done).
+delivers it) and `worker` (`{"job_id": ...}`; after the stream event it finds the job done),
+plus `worker.sweep` (`{"sweep": true}`, what the schedule sends: it runs the job `jobs-submit`
+queued, which no stream record announced here).
 
 `ORDER` lists the events in invocation order; an event's function is its name up to the first
 dot (`worker.stream` -> `worker`).
@@ -42,6 +44,7 @@ EVENTS = [
     ("jobs-list", "GET", "/jobs", "/jobs", "limit=10", None, None),
     ("worker.stream", None, None, None, None, None, None),
     ("worker", None, None, None, None, None, None),
+    ("worker.sweep", None, None, None, None, None, None),
     ("job-get", "GET", "/jobs/{id}", f"/jobs/{SAMPLE_JOB}", "", None, None),
     ("job-result", "GET", "/jobs/{id}/result", f"/jobs/{SAMPLE_JOB}/result", "", None, None),
     ("job-delete", "DELETE", "/jobs/{id}", f"/jobs/{SAMPLE_JOB}", "", None, None),
@@ -52,7 +55,7 @@ def stream_event():
     """A DynamoDB Streams batch with the INSERT of the sample job (stream view NEW_IMAGE)."""
     image = {
         "id": {"S": SAMPLE_JOB},
-        "spec": {"S": json.dumps({"kind": "summary", "series": ["co2"], "from": None, "to": None, "params": {}}, separators=(",", ":"))},
+        "spec": {"S": json.dumps({"kind": "summary", "series": ["co2"], "params": {}}, separators=(",", ":"))},
         "status": {"S": "queued"},
         "created": {"N": "1795478400000"},
         "attempts": {"N": "0"},
@@ -125,6 +128,8 @@ if __name__ == "__main__":
     for spec in EVENTS:
         if spec[0] == "worker":
             ev = {"job_id": SAMPLE_JOB}
+        elif spec[0] == "worker.sweep":
+            ev = {"sweep": True}
         elif spec[0] == "worker.stream":
             ev = stream_event()
         else:

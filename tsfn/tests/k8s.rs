@@ -63,7 +63,7 @@ fn find<'a>(docs: &'a [Value], kind: &str, suffix: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {kind} *{suffix}"))
 }
 
-fn container<'a>(workload: &'a Value) -> &'a Value {
+fn container(workload: &Value) -> &Value {
     &workload["spec"]["template"]["spec"]["containers"][0]
 }
 

@@ -62,6 +62,27 @@ async fn every_sample_event_succeeds_through_its_handler() {
             assert_eq!(job.status.as_str(), "succeeded");
             continue;
         }
+        if function == "worker.sweep" {
+            // The scheduled sweep runs what no event announced: the job `jobs-submit` queued.
+            let raw = std::fs::read_to_string(dir.join("worker.sweep.json")).unwrap();
+            let event: worker::WorkerEvent = serde_json::from_str(&raw).unwrap();
+            let worker::WorkerEvent::Sweep(event) = event else {
+                panic!("worker.sweep.json is not a sweep event")
+            };
+            let report = worker::handle_sweep(app.clone(), event, "lambda:sweep")
+                .await
+                .unwrap();
+            assert_eq!(report.ran.len(), 1, "{report:?}");
+            assert_eq!(report.ran[0].status, "succeeded", "{report:?}");
+            let job = app
+                .store
+                .get_job(&report.ran[0].job_id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(job.spec.kind.name(), "trend", "{job:?}");
+            continue;
+        }
         if function == "worker" {
             // Not an HTTP event: the worker reports the job its event names (run above by the
             // stream event, so this is a duplicate delivery: no second run).

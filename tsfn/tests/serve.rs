@@ -86,6 +86,10 @@ fn api_key_guards_every_route_but_probes() {
     s.get("/series").expect_error(401, None);
     s.get("/health").expect(200);
     s.get("/ready").expect(200);
+    // A series whose id is a probe name is still guarded, for reads and writes.
+    s.get("/series/health").expect_error(401, None);
+    s.send("PUT", "/series/ready", Some("application/json"), "{}")
+        .expect_error(401, None);
     let c = support::client();
     let r = c
         .get(s.url("/series"))

@@ -1,7 +1,8 @@
 //! The worker function's DynamoDB Streams contract, in process against moto: every queued job of
 //! a batch runs, a record that cannot be processed is reported alone in `batchItemFailures` (so
 //! Lambda retries only it), and duplicate deliveries (in one batch or in two concurrent
-//! invocations) run a job once.
+//! invocations) run a job once; the scheduled sweep takes over the jobs of invocations that died
+//! and those whose record never arrived.
 
 mod support;
 
@@ -125,4 +126,65 @@ async fn stream_batches_report_only_failed_records_and_run_duplicates_once() {
     )
     .await;
     assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+
+    // An invocation that died mid-job (a Lambda timeout) leaves its job running under a lease;
+    // a job whose record never arrived stays queued. The sweep runs both and leaves a job whose
+    // lease is still live alone.
+    let summary = r#"{"kind": "summary", "series": "level"}"#;
+    let now = tsfn_shared::app::now_ms();
+    let dead = queue(&app, summary).await;
+    let claimed = app
+        .store
+        .claim_job(&dead, "lambda:dead", now - 60_000, 30_000, 3);
+    assert!(claimed.await.unwrap().is_some());
+    let live = queue(&app, summary).await;
+    let claimed = app.store.claim_job(&live, "lambda:live", now, 600_000, 3);
+    assert!(claimed.await.unwrap().is_some());
+    let lost = queue(&app, summary).await;
+    let sweep = |body: Value| {
+        let app = app.clone();
+        async move {
+            let ev: worker::WorkerEvent = serde_json::from_value(body).unwrap();
+            worker::handle_any(app, ev, "lambda:sweep").await
+        }
+    };
+    let v = sweep(json!({"sweep": true})).await.unwrap();
+    let mut ran: Vec<(String, String)> = v["ran"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(|r| {
+            (
+                r["job_id"].as_str().unwrap().into(),
+                r["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    ran.sort();
+    let mut want = vec![
+        (dead.clone(), "succeeded".to_owned()),
+        (lost.clone(), "succeeded".to_owned()),
+    ];
+    want.sort();
+    assert_eq!(ran, want, "{v}");
+    let job = app.store.get_job(&dead).await.unwrap().unwrap();
+    assert_eq!(
+        (job.attempts, job.worker.as_deref()),
+        (2, Some("lambda:sweep")),
+        "{job:?}"
+    );
+    let job = app.store.get_job(&live).await.unwrap().unwrap();
+    assert_eq!(job.status.as_str(), "running", "{job:?}");
+    assert_eq!(job.attempts, 1, "{job:?}");
+    // Nothing left: an empty report; malformed sweeps are refused, naming the field.
+    assert_eq!(
+        sweep(json!({"sweep": true})).await.unwrap(),
+        json!({"ran": []})
+    );
+    let e = sweep(json!({"sweep": false})).await.unwrap_err();
+    assert!(e.to_string().contains("sweep"), "{e}");
+    let e = sweep(json!({"sweep": true, "max_jobs": 0}))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("max_jobs"), "{e}");
 }

@@ -5,8 +5,14 @@
 //!   is run; answers `{"batchItemFailures": [...]}` naming only the records that failed, so
 //!   Lambda retries just those (partial batch response).
 //!
+//! - `{"sweep": true}` (optionally `"max_jobs": N`, default 25), sent on a schedule: claims and
+//!   runs jobs nothing else will, queued jobs whose record never reached the worker and jobs
+//!   whose invocation died (timeout, out of memory) once their lease expired; answers
+//!   `{"ran": [{"job_id", "status"}, ...]}`.
+//!
 //! Duplicate deliveries are harmless: the claim is a compare-and-set, so a job that another
-//! invocation already runs or finished is reported, not run again.
+//! invocation already runs or finished is reported, not run again. That is also why a record
+//! whose job is running elsewhere is not a failure: if that run dies, the sweep takes it over.
 
 use std::sync::Arc;
 
@@ -30,11 +36,32 @@ pub struct JobReport {
     pub status: &'static str,
 }
 
+/// Most jobs a sweep runs in one invocation, so it ends well inside the function's timeout.
+pub const DEFAULT_SWEEP_JOBS: usize = 25;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepEvent {
+    pub sweep: bool,
+    #[serde(default = "default_sweep_jobs")]
+    pub max_jobs: usize,
+}
+
+fn default_sweep_jobs() -> usize {
+    DEFAULT_SWEEP_JOBS
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct SweepReport {
+    pub ran: Vec<JobReport>,
+}
+
 /// What the worker can be invoked with.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum WorkerEvent {
     Job(JobEvent),
+    Sweep(SweepEvent),
     Stream(StreamEvent),
 }
 
@@ -45,6 +72,30 @@ pub async fn handle(app: Arc<App>, event: JobEvent, invocation: &str) -> Result<
     Ok(JobReport {
         job_id: id,
         status: status.as_str(),
+    })
+}
+
+/// Runs the jobs a sweep finds (see the module comment).
+pub async fn handle_sweep(
+    app: Arc<App>,
+    event: SweepEvent,
+    invocation: &str,
+) -> Result<SweepReport> {
+    if !event.sweep {
+        return Err(Error::invalid("sweep", "must be true"));
+    }
+    if event.max_jobs == 0 {
+        return Err(Error::invalid("max_jobs", "must be at least 1"));
+    }
+    let ran = worker::sweep(&app, invocation, Policy::from_env()?, event.max_jobs).await?;
+    Ok(SweepReport {
+        ran: ran
+            .into_iter()
+            .map(|(job_id, s)| JobReport {
+                job_id,
+                status: s.as_str(),
+            })
+            .collect(),
     })
 }
 
@@ -112,6 +163,7 @@ pub async fn handle_any(
 ) -> Result<serde_json::Value> {
     let v = match event {
         WorkerEvent::Job(e) => serde_json::to_value(handle(app, e, invocation).await?),
+        WorkerEvent::Sweep(e) => serde_json::to_value(handle_sweep(app, e, invocation).await?),
         WorkerEvent::Stream(e) => serde_json::to_value(handle_stream(app, e, invocation).await),
     };
     v.map_err(|e| Error::Internal(e.to_string()))

@@ -173,6 +173,34 @@ pub async fn run(app: Arc<App>, name: String, policy: Policy, mut shutdown: watc
     tracing::info!(worker = %name, "worker stopped");
 }
 
+/// Claims and runs jobs until none is claimable or `max` ran: queued jobs whose event never
+/// arrived, and jobs whose runner died (a Lambda timeout, an OOM kill) once their lease expired.
+/// The event-driven path has no long-lived worker to notice those, so a scheduled sweep does.
+/// Returns each job run with its status after.
+pub async fn sweep(
+    app: &App,
+    name: &str,
+    policy: Policy,
+    max: usize,
+) -> Result<Vec<(String, JobStatus)>> {
+    let (_tx, rx) = watch::channel(false);
+    let mut ran = Vec::new();
+    while ran.len() < max {
+        let claimed = app
+            .store
+            .claim_next(name, now_ms(), policy.lease_ms, policy.max_attempts)
+            .await?;
+        let Some((job, claim)) = claimed else { break };
+        let id = job.id.clone();
+        let status = match process(app.store.clone(), job, claim, policy, rx.clone()).await {
+            Ran::Finished(s) => s,
+            Ran::Interrupted | Ran::Lost | Ran::Released => JobStatus::Running,
+        };
+        ran.push((id, status));
+    }
+    Ok(ran)
+}
+
 /// Runs the one job named by an event (the event-driven path). Returns the job's status after.
 pub async fn run_one(app: &App, job_id: &str, name: &str, policy: Policy) -> Result<JobStatus> {
     let claimed = app

@@ -205,27 +205,38 @@ pub(super) async fn claim_next(
     lease_ms: i64,
     max_attempts: u32,
 ) -> Result<Option<(Job, Claim)>> {
-    for (status, filter) in [("queued", false), ("running", true)] {
-        let mut q = d
-            .client
-            .query()
-            .table_name(d.table("jobs"))
-            .index_name("by_status")
-            .key_condition_expression("#st = :st")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":st", s(status))
-            .projection_expression("id")
-            .limit(16);
-        if filter {
-            q = q
-                .filter_expression("lease_until < :now")
-                .expression_attribute_values(":now", n(now));
-        }
-        let r = q.send().await.map_err(aws_err)?;
-        for it in r.items.unwrap_or_default() {
-            let Some(id) = get_s(&it, "id") else { continue };
-            if let Some(claimed) = claim(d, id, worker, now, lease_ms, max_attempts).await? {
-                return Ok(Some(claimed));
+    for (status, expired_only) in [("queued", false), ("running", true)] {
+        let mut start = None;
+        loop {
+            let mut q = d
+                .client
+                .query()
+                .table_name(d.table("jobs"))
+                .index_name("by_status")
+                .key_condition_expression("#st = :st")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":st", s(status))
+                .projection_expression("id")
+                .set_exclusive_start_key(start)
+                .limit(16);
+            if expired_only {
+                q = q
+                    .filter_expression("lease_until < :now")
+                    .expression_attribute_values(":now", n(now));
+            }
+            let r = q.send().await.map_err(aws_err)?;
+            for it in r.items.unwrap_or_default() {
+                let Some(id) = get_s(&it, "id") else { continue };
+                if let Some(claimed) = claim(d, id, worker, now, lease_ms, max_attempts).await? {
+                    return Ok(Some(claimed));
+                }
+            }
+            // Queued jobs: the first page is enough (the next call sees the rest). Running
+            // jobs: the limit applies before the lease filter, so an expired lease can sit
+            // behind a page of live ones; walk them all (at most one per busy worker).
+            start = r.last_evaluated_key;
+            if !expired_only || start.is_none() {
+                break;
             }
         }
     }
