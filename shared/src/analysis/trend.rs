@@ -20,7 +20,8 @@ impl TrendParams {
 }
 
 /// `{series, n, slope_per_day, slope_per_year, intercept, intercept_at: RFC 3339, r2}`; `r2` is
-/// null when every value is equal (nothing to explain). Fewer than 2 distinct times is a 400.
+/// null when every value is equal (nothing to explain). Fewer than 2 distinct times fails the
+/// job (the data is only known when it runs) with a message naming the series.
 #[derive(Debug, Serialize)]
 pub struct Trend {
     pub series: String,
