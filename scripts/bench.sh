@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Benchmarks of tsfn (release build) on this machine; prints its figures.
-# Usage: scripts/bench.sh [sqlite|redis]   (default sqlite: a fresh SQLite file; redis: a fresh
-# redis-server of its own on a free loopback port, AOF on as in production)
+# Usage: scripts/bench.sh [sqlite|redis|lambda]   (default sqlite: a fresh SQLite file; redis: a
+# fresh redis-server of its own on a free loopback port, AOF on as in production; lambda: cold
+# starts of the function binaries under a local Lambda Runtime API, see bench_lambda_init.py)
 # Needs wrk, curl and (for redis) redis-server: installed with apt-get when missing.
 # Loopback only; every step is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-sqlite}
+
+if [ "$backend" = lambda ]; then
+    # One build per function, as each is deployed: features are not unified across them.
+    for f in health points-query points-write jobs-submit worker; do cargo build --release -q -p "$f"; done
+    exec python3 scripts/bench_lambda_init.py target/release 20
+fi
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -28,7 +35,7 @@ case "$backend" in
         pids+=($!)
         for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
         store="redis://127.0.0.1:$port/0" ;;
-    *) echo "usage: $0 [sqlite|redis]" >&2; exit 2 ;;
+    *) echo "usage: $0 [sqlite|redis|lambda]" >&2; exit 2 ;;
 esac
 
 # The API alone first (no workers), so submissions queue up for the drain measurement.

@@ -34,6 +34,8 @@ fn outage_gives_503_and_recovers_with_every_acknowledged_write() {
     );
     s.put_json("/series/kept/points/5000", &json!({"v": 42}))
         .expect(200);
+    // Range reads have connections of their own: open them before the outage.
+    assert_eq!(s.get("/series/kept/stats").expect(200)["count"], 1001);
     let id = s
         .post_json("/jobs", &json!({"kind": "summary", "series": "kept"}))
         .expect(202)["id"]
@@ -58,6 +60,13 @@ fn outage_gives_503_and_recovers_with_every_acknowledged_write() {
     );
     assert_eq!(r.headers["retry-after"], "1");
     s.get("/ready").expect_error(503, None);
+    for path in ["/series/kept/points?limit=5", "/series/kept/stats"] {
+        let v = s.get(path).expect_error(503, None);
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("redis"),
+            "{v}"
+        );
+    }
     s.send(
         "POST",
         "/series/kept/points",
@@ -80,6 +89,16 @@ fn outage_gives_503_and_recovers_with_every_acknowledged_write() {
     )
     .expect(200);
     assert_eq!(s.get("/series/kept").expect(200)["count"], 1002);
+
+    // A restart between two requests: the first read after it succeeds (a connection that died
+    // with the old server is replaced, not reported).
+    assert_eq!(s.get("/series/kept/stats").expect(200)["count"], 1002);
+    s.redis.as_mut().unwrap().stop();
+    s.redis.as_mut().unwrap().restart();
+    wait_status(&s, "/ready", 200, Duration::from_secs(30));
+    assert_eq!(s.get("/series/kept/stats").expect(200)["count"], 1002);
+    let page = s.get("/series/kept/points?from=9000").expect(200);
+    assert_eq!(page["points"].as_array().unwrap().len(), 1, "{page}");
     // The job queued before the outage is still there and runs.
     let job = conformance::wait_job(&s, &id);
     assert_eq!(job["status"], "succeeded", "{job}");

@@ -23,6 +23,8 @@ mod dynamo_jobs;
 pub mod redis;
 #[cfg(feature = "redis")]
 mod redis_jobs;
+#[cfg(feature = "redis")]
+mod redis_read;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 #[cfg(feature = "sqlite")]

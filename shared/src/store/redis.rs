@@ -8,8 +8,9 @@
 //!
 //! Writes that must be atomic are Lua scripts (one round trip, no interleaving); reads are
 //! pipelined into one round trip. One multiplexed connection per process carries every request
-//! concurrently and reconnects after Redis restarts; while Redis is unreachable, calls fail
-//! within the timeouts below with `Error::Unavailable` (503).
+//! concurrently and reconnects after Redis restarts, except point ranges, which have one of their
+//! own with a decoder made for them (`redis_read`). While Redis is unreachable, calls fail within
+//! the timeouts below with `Error::Unavailable` (503).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Client, Script, Value};
 
+use super::redis_read::PointReader;
 use super::{not_found, redis_jobs, Store};
 use crate::error::{Error, Result};
 use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
@@ -150,6 +152,8 @@ pub struct RedisStore {
     /// One connection per worker for blocking queue reads, which would stall the shared one.
     pub(super) blocking: Mutex<HashMap<String, MultiplexedConnection>>,
     pub(super) scripts: Scripts,
+    /// Point ranges, on connections of their own with a reply decoder made for them.
+    reader: PointReader,
 }
 
 pub(super) struct Scripts {
@@ -173,7 +177,9 @@ impl RedisStore {
         // Lazy: the process starts even while Redis is down, answers 503, and recovers by itself.
         let conn =
             ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(redis_err)?;
+        let reader = PointReader::new(client.get_connection_info())?;
         let store = RedisStore {
+            reader,
             client,
             conn,
             blocking: Mutex::new(HashMap::new()),
@@ -281,21 +287,30 @@ impl RedisStore {
         order: Order,
         limit: usize,
     ) -> Result<Vec<Point>> {
-        let mut cmd = match order {
-            Order::Asc => {
-                let mut c = redis::cmd("ZRANGEBYSCORE");
-                c.arg(points_key(id.as_str())).arg(score(lo)).arg(score(hi));
-                c
-            }
-            Order::Desc => {
-                let mut c = redis::cmd("ZREVRANGEBYSCORE");
-                c.arg(points_key(id.as_str())).arg(score(hi)).arg(score(lo));
-                c
-            }
+        let key = points_key(id.as_str());
+        let (lo, hi, limit) = (score(lo), score(hi), limit.to_string());
+        let args: [&[u8]; 7] = match order {
+            Order::Asc => [
+                b"ZRANGEBYSCORE",
+                key.as_bytes(),
+                lo.as_bytes(),
+                hi.as_bytes(),
+                b"LIMIT",
+                b"0",
+                limit.as_bytes(),
+            ],
+            Order::Desc => [
+                b"ZREVRANGEBYSCORE",
+                key.as_bytes(),
+                hi.as_bytes(),
+                lo.as_bytes(),
+                b"LIMIT",
+                b"0",
+                limit.as_bytes(),
+            ],
         };
-        cmd.arg("LIMIT").arg(0).arg(limit);
-        let members: Vec<Vec<u8>> = cmd.query_async(&mut self.conn()).await.map_err(redis_err)?;
-        if members.is_empty() {
+        let points = self.reader.points(&args).await?;
+        if points.is_empty() {
             let exists: bool = redis::cmd("EXISTS")
                 .arg(series_key(id.as_str()))
                 .query_async(&mut self.conn())
@@ -305,7 +320,7 @@ impl RedisStore {
                 return Err(not_found(id));
             }
         }
-        members.iter().map(|m| decode_point(m)).collect()
+        Ok(points)
     }
 }
 
