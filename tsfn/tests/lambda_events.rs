@@ -146,21 +146,7 @@ fn body_of(r: &tsfn_shared::Response) -> &[u8] {
 
 #[test]
 fn cargo_lambda_router_matches_the_host_routes() {
-    let manifest = std::fs::read_to_string(support::workspace_root().join("Cargo.toml")).unwrap();
-    let manifest: toml::Value = toml::from_str(&manifest).unwrap();
-    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
-        .as_table()
-        .expect("router table");
-    let mut in_cargo = BTreeSet::new();
-    for (path, entries) in router {
-        for e in entries.as_array().expect("list of {method, function}") {
-            in_cargo.insert((
-                e["method"].as_str().unwrap().to_owned(),
-                path.clone(),
-                e["function"].as_str().unwrap().to_owned(),
-            ));
-        }
-    }
+    let in_cargo: BTreeSet<_> = support::cargo_router().into_iter().collect();
     let in_host: BTreeSet<_> = ROUTES
         .iter()
         .map(|r| {

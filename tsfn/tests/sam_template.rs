@@ -6,17 +6,13 @@
 //! each function's IAM grants cover the store calls it makes while read-only routes can only read.
 //! `cfn-lint` checks the template's CloudFormation/SAM validity (scripts/test.sh runs it).
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use serde_json::{Map, Value};
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tsfn/ is inside the workspace")
-        .to_path_buf()
-}
+use support::workspace_root;
 
 const TEMPLATE: &str = "infra/aws/template.yaml";
 
@@ -34,24 +30,15 @@ fn template() -> Value {
     serde_yaml_ng::from_str(&text).expect("the template is plain YAML")
 }
 
-/// `(METHOD, path) -> function` from `[workspace.metadata.lambda.watch.router]`, read as
-/// tsfn/tests/lambda_events.rs reads it.
+/// `(METHOD, path) -> function` from `[workspace.metadata.lambda.watch.router]`.
 fn router() -> BTreeMap<(String, String), String> {
-    let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
-    let manifest: toml::Value = toml::from_str(&manifest).unwrap();
-    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
-        .as_table()
-        .expect("router table");
     let mut routes = BTreeMap::new();
-    for (path, entries) in router {
-        for e in entries.as_array().expect("list of {method, function}") {
-            let key = (e["method"].as_str().unwrap().to_owned(), path.clone());
-            let function = e["function"].as_str().unwrap().to_owned();
-            assert!(
-                routes.insert(key.clone(), function).is_none(),
-                "router: {key:?} twice"
-            );
-        }
+    for (method, path, function) in support::cargo_router() {
+        let key = (method, path);
+        assert!(
+            routes.insert(key.clone(), function).is_none(),
+            "router: {key:?} twice"
+        );
     }
     assert!(!routes.is_empty());
     routes

@@ -108,15 +108,17 @@ pub(super) fn encode_point(p: &Point) -> [u8; 16] {
 }
 
 fn decode_point(m: &[u8]) -> Result<Point> {
-    if m.len() != 16 {
-        return Err(Error::Internal(format!(
-            "unexpected point member of {} bytes",
-            m.len()
-        )));
-    }
+    let m: &[u8; 16] = m
+        .try_into()
+        .map_err(|_| Error::Internal(format!("unexpected point member of {} bytes", m.len())))?;
+    Ok(member_point(m))
+}
+
+/// The inverse of [`encode_point`].
+pub(super) fn member_point(m: &[u8; 16]) -> Point {
     let t = i64::from_be_bytes(m[..8].try_into().expect("8 bytes"));
     let v = f64::from_bits(u64::from_be_bytes(m[8..].try_into().expect("8 bytes")));
-    Ok(Point { t, v })
+    Point { t, v }
 }
 
 fn score(x: i64) -> String {
@@ -289,26 +291,19 @@ impl RedisStore {
     ) -> Result<Vec<Point>> {
         let key = points_key(id.as_str());
         let (lo, hi, limit) = (score(lo), score(hi), limit.to_string());
-        let args: [&[u8]; 7] = match order {
-            Order::Asc => [
-                b"ZRANGEBYSCORE",
-                key.as_bytes(),
-                lo.as_bytes(),
-                hi.as_bytes(),
-                b"LIMIT",
-                b"0",
-                limit.as_bytes(),
-            ],
-            Order::Desc => [
-                b"ZREVRANGEBYSCORE",
-                key.as_bytes(),
-                hi.as_bytes(),
-                lo.as_bytes(),
-                b"LIMIT",
-                b"0",
-                limit.as_bytes(),
-            ],
+        let (command, start, stop) = match order {
+            Order::Asc => ("ZRANGEBYSCORE", &lo, &hi),
+            Order::Desc => ("ZREVRANGEBYSCORE", &hi, &lo),
         };
+        let args: [&[u8]; 7] = [
+            command.as_bytes(),
+            key.as_bytes(),
+            start.as_bytes(),
+            stop.as_bytes(),
+            b"LIMIT",
+            b"0",
+            limit.as_bytes(),
+        ];
         let points = self.reader.points(&args).await?;
         if points.is_empty() {
             let exists: bool = redis::cmd("EXISTS")

@@ -14,14 +14,13 @@
 //! timeouts, and failures map to the same `Error::Unavailable` (503).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use redis::{ConnectionAddr, ConnectionInfo};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
 
-use super::redis::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+use super::redis::{member_point, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::model::Point;
 
@@ -47,7 +46,6 @@ struct Request {
 /// The live connection: its driver tasks end when the last sender is dropped or it fails.
 #[derive(Clone)]
 struct Pipe {
-    id: u64,
     tx: mpsc::UnboundedSender<Request>,
 }
 
@@ -59,7 +57,6 @@ pub(super) struct PointReader {
     pipe: Mutex<Option<Pipe>>,
     /// Serialises reconnects, so a burst of requests opens one connection, not one each.
     connecting: tokio::sync::Mutex<()>,
-    next_id: AtomicU64,
 }
 
 /// Why a read failed.
@@ -109,7 +106,6 @@ impl PointReader {
             replies,
             pipe: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
-            next_id: AtomicU64::new(0),
         })
     }
 
@@ -122,7 +118,6 @@ impl PointReader {
             // The connection may have died since its last use (a Redis restart): reads are
             // idempotent, so one more try on a new connection.
             Err(Failure::Io(_)) if !fresh => {
-                self.forget(&pipe);
                 let (pipe, _) = self.pipe().await?;
                 self.send(&pipe, command).await
             }
@@ -137,32 +132,29 @@ impl PointReader {
 
     async fn send(&self, pipe: &Pipe, command: Vec<u8>) -> Reply {
         let (tx, rx) = oneshot::channel();
-        if pipe.tx.send(Request { command, reply: tx }).is_err() {
-            return Err(Failure::Io("connection closed".into()));
-        }
-        match tokio::time::timeout(RESPONSE_TIMEOUT, rx).await {
-            Ok(Ok(reply)) => {
-                if matches!(reply, Err(Failure::Io(_))) {
-                    self.forget(pipe);
-                }
-                reply
-            }
-            Ok(Err(_)) => {
-                self.forget(pipe);
-                Err(Failure::Io("connection closed".into()))
-            }
-            Err(_) => {
+        let reply = if pipe.tx.send(Request { command, reply: tx }).is_err() {
+            Err(closed())
+        } else {
+            match tokio::time::timeout(RESPONSE_TIMEOUT, rx).await {
+                Ok(Ok(reply)) => reply,
+                Ok(Err(_)) => Err(closed()),
                 // Replies come in order: one that is late holds up every later one.
-                self.forget(pipe);
-                Err(Failure::Io(timed_out()))
+                Err(_) => Err(Failure::Io(timed_out())),
             }
+        };
+        if matches!(reply, Err(Failure::Io(_))) {
+            self.forget(pipe);
         }
+        reply
     }
 
     /// Drops `pipe` as the live connection (its tasks end once in-flight requests let go).
     fn forget(&self, pipe: &Pipe) {
         let mut current = self.pipe.lock().unwrap();
-        if current.as_ref().is_some_and(|p| p.id == pipe.id) {
+        if current
+            .as_ref()
+            .is_some_and(|p| p.tx.same_channel(&pipe.tx))
+        {
             *current = None;
         }
     }
@@ -252,8 +244,7 @@ impl PointReader {
             tokio::spawn(write_loop(w, rx, pending_tx));
             read_loop(r, pending_rx).await;
         });
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        (Pipe { id, tx }, ready_rx)
+        (Pipe { tx }, ready_rx)
     }
 }
 
@@ -276,7 +267,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             buf.extend_from_slice(&req.command);
             if let Err(e) = pending.send(req.reply) {
                 // The reader is gone: the connection is dead.
-                let _ = e.0.send(Err(Failure::Io("connection closed".into())));
+                let _ = e.0.send(Err(closed()));
                 fail_all(&mut rx);
                 return;
             }
@@ -298,7 +289,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
 fn fail_all(rx: &mut mpsc::UnboundedReceiver<Request>) {
     rx.close();
     while let Ok(req) = rx.try_recv() {
-        let _ = req.reply.send(Err(Failure::Io("connection closed".into())));
+        let _ = req.reply.send(Err(closed()));
     }
 }
 
@@ -319,7 +310,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         if broken {
             pending.close();
             while let Ok(slot) = pending.try_recv() {
-                let _ = slot.send(Err(Failure::Io("connection closed".into())));
+                let _ = slot.send(Err(closed()));
             }
             return;
         }
@@ -345,9 +336,7 @@ async fn read_reply<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Reply {
             if &e[..5] != b"$16\r\n" || &e[21..] != b"\r\n" {
                 return Err(Failure::Corrupt("a member that is not a point".into()));
             }
-            let t = i64::from_be_bytes(e[5..13].try_into().expect("8 bytes"));
-            let v = f64::from_bits(u64::from_be_bytes(e[13..21].try_into().expect("8 bytes")));
-            Ok(Point { t, v })
+            Ok(member_point(e[5..21].try_into().expect("16 bytes")))
         })
         .collect()
 }
@@ -373,6 +362,10 @@ fn pack(out: &mut Vec<u8>, args: &[&[u8]]) {
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }
+}
+
+fn closed() -> Failure {
+    Failure::Io("connection closed".into())
 }
 
 fn io(e: std::io::Error) -> Failure {

@@ -593,6 +593,26 @@ pub fn workspace_root() -> &'static Path {
         .expect("workspace root")
 }
 
+/// `(METHOD, path, function)` entries of `[workspace.metadata.lambda.watch.router]`, in order.
+pub fn cargo_router() -> Vec<(String, String, String)> {
+    let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
+    let manifest: toml::Value = toml::from_str(&manifest).unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_table()
+        .expect("router table");
+    let mut out = Vec::new();
+    for (path, entries) in router {
+        for e in entries.as_array().expect("list of {method, function}") {
+            out.push((
+                e["method"].as_str().unwrap().to_owned(),
+                path.clone(),
+                e["function"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    out
+}
+
 /// `(epoch seconds) -> RFC 3339 as the API returns it`.
 pub fn rfc(secs: i64) -> String {
     tsfn_shared::time::format(secs * 1000)
