@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks of tsfn (release build) on this machine; prints its figures.
-# Usage: scripts/bench.sh [sqlite|redis|lambda]   (default sqlite: a fresh SQLite file; redis: a
-# fresh redis-server of its own on a free loopback port, AOF on as in production; lambda: cold
-# starts of the function binaries under a local Lambda Runtime API, see bench_lambda_init.py)
+# Usage: scripts/bench.sh [sqlite|redis|lambda|sizes]   (default sqlite: a fresh SQLite file;
+# redis: a fresh redis-server of its own on a free loopback port, AOF on as in production; lambda:
+# cold starts of the function binaries under a local Lambda Runtime API, see bench_lambda_init.py;
+# sizes: each function's release binary, built on its own as it is deployed)
 # Needs wrk, curl and (for redis) redis-server: installed with apt-get when missing.
 # Loopback only; every step is bounded in time.
 set -euo pipefail
@@ -13,6 +14,18 @@ if [ "$backend" = lambda ]; then
     # One build per function, as each is deployed: features are not unified across them.
     for f in health points-query points-write jobs-submit worker; do cargo build --release -q -p "$f"; done
     exec python3 scripts/bench_lambda_init.py target/release 20
+fi
+
+if [ "$backend" = sizes ]; then
+    # Built one at a time: a workspace build would unify features and give every binary the union.
+    echo "| function | bytes |"
+    echo "|---|---|"
+    for dir in functions/*/; do
+        f=$(basename "$dir")
+        cargo build --release -q -p "$f"
+        printf '| %s | %s |\n' "$f" "$(stat -c %s "target/release/$f" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')"
+    done
+    exit 0
 fi
 
 need=()
@@ -35,7 +48,7 @@ case "$backend" in
         pids+=($!)
         for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
         store="redis://127.0.0.1:$port/0" ;;
-    *) echo "usage: $0 [sqlite|redis|lambda]" >&2; exit 2 ;;
+    *) echo "usage: $0 [sqlite|redis|lambda|sizes]" >&2; exit 2 ;;
 esac
 
 # The API alone first (no workers), so submissions queue up for the drain measurement.

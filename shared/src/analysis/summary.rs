@@ -29,8 +29,8 @@ pub struct Percentiles {
 }
 
 /// `{series, count, mean, min, max, stddev, sum, first: {t, v}, last: {t, v},
-/// percentiles: {p1, p5, p25, p50, p75, p95, p99}}`; with no points everything but `series` and
-/// `count` is null. `stddev` is the population one (divides by n), so one point gives 0.
+/// percentiles: {p1, p5, p25, p50, p75, p95, p99}}`; with no points `count` and `sum` are 0 (as in
+/// `GET /stats`) and the rest is null. `stddev` is the population one (divides by n), so one point gives 0.
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub series: String,
@@ -39,7 +39,7 @@ pub struct Summary {
     pub min: Option<f64>,
     pub max: Option<f64>,
     pub stddev: Option<f64>,
-    pub sum: Option<f64>,
+    pub sum: f64,
     pub first: Option<TimedValue>,
     pub last: Option<TimedValue>,
     pub percentiles: Option<Percentiles>,
@@ -70,7 +70,7 @@ pub fn summary(input: Input) -> Summary {
         min: s.min,
         max: s.max,
         stddev: s.stddev.and_then(finite),
-        sum: (s.count > 0).then_some(s.sum),
+        sum: s.sum,
         first: s.first.map(TimedValue::from),
         last: s.last.map(TimedValue::from),
         percentiles,
@@ -97,7 +97,7 @@ mod tests {
         let s = summary(input(&p));
         assert_eq!(
             (s.count, s.mean, s.stddev, s.sum),
-            (8, Some(5.0), Some(2.0), Some(40.0))
+            (8, Some(5.0), Some(2.0), 40.0)
         );
         let q = s.percentiles.unwrap();
         // sorted [2,4,4,4,5,5,7,9], h = 7q: p50 -> h 3.5 -> 4 + 0.5 (5 - 4) = 4.5;
@@ -108,10 +108,10 @@ mod tests {
     }
 
     #[test]
-    fn empty_is_nulls() {
+    fn empty_is_zero_count_and_sum_and_nulls() {
         let s = summary(input(&[]));
-        assert_eq!(s.count, 0);
-        assert!(s.mean.is_none() && s.sum.is_none() && s.percentiles.is_none());
+        assert_eq!((s.count, s.sum), (0, 0.0));
+        assert!(s.mean.is_none() && s.percentiles.is_none());
         assert!(s.first.is_none() && s.stddev.is_none());
         assert!(serde_json::to_string(&s).is_ok());
     }

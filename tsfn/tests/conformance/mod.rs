@@ -697,6 +697,27 @@ pub fn job_lifecycle(s: &Server) {
         json!({"kind": "summary", "series": "jl", "from": 1_004, "to": "1970-01-01T00:16:47Z"}),
     );
     assert_eq!(r.json()["count"], 3);
+    // Over no points a summary agrees with the stats route: count and sum 0, the rest null.
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "summary", "series": "jl", "from": 9_000_000}),
+    );
+    let stats = s.get("/series/jl/stats?from=9000000").expect(200);
+    let summary = r.json();
+    for field in ["count", "sum", "mean", "min", "stddev", "first"] {
+        assert_eq!(
+            summary[field], stats[field],
+            "{field}: {summary} vs {stats}"
+        );
+    }
+    assert_eq!(
+        (summary["count"].clone(), summary["sum"].clone()),
+        (json!(0), json!(0.0))
+    );
+    assert!(
+        summary["mean"].is_null() && summary["percentiles"].is_null(),
+        "{summary}"
+    );
     // Deleting a finished job removes it and its result.
     s.delete(&format!("/jobs/{id}")).expect(204);
     s.get(&format!("/jobs/{id}")).expect_error(404, None);
