@@ -786,7 +786,8 @@ fn store_calls(function: &str) -> &'static [(&'static str, &'static str, bool)] 
         ],
         "points-write" | "point-put" => WRITE_POINTS,
         "points-delete" | "point-delete" => DELETE_POINTS,
-        "jobs-submit" => &[("jobs", "PutItem", false)],
+        // get_series of each series the job reads, then the job.
+        "jobs-submit" => &[("series", "GetItem", false), ("jobs", "PutItem", false)],
         // The by_status and all indexes.
         "jobs-list" => &[("jobs", "Query", true)],
         "job-get" => &[("jobs", "GetItem", false)],

@@ -1,7 +1,8 @@
 //! `POST /jobs`: submit an analysis job. Body:
 //! `{"kind": "plot", "series": "co2" | ["a", "b"], "from": ..., "to": ..., "params": {...}}`.
-//! Everything is validated here (unknown kind, bad params, wrong number of series: 400), so a
-//! job that is accepted can run. Answers 202 with a `Location` header and the job record.
+//! Everything is validated here (unknown kind, bad params, wrong number of series: 400; a series
+//! that does not exist: 404, checked by the store as it queues the job), so a job that is
+//! accepted can run. Answers 202 with a `Location` header and the job record.
 
 use std::sync::Arc;
 

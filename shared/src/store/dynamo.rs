@@ -166,7 +166,7 @@ impl DynamoStore {
         Ok(())
     }
 
-    async fn series_item(&self, id: &str) -> Result<Option<Item>> {
+    pub(super) async fn series_item(&self, id: &str) -> Result<Option<Item>> {
         let out = self
             .client
             .get_item()

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::dynamo::{aws_err, get_n, get_s, is_condition_failed, n, s, DynamoStore, Item};
+use super::not_found;
 use crate::error::{Error, Result};
 use crate::jobs::{Claim, Job, JobSpec, JobStatus, Outcome, Removal};
 
@@ -36,7 +37,16 @@ fn job_from(item: &Item) -> Result<Job> {
     })
 }
 
+/// Checks the job's series with consistent reads, then puts the job. Not a transaction: one
+/// would make concurrent point writes to the series fail with TransactionConflict, and a series
+/// deleted between the check and the put only makes the job fail when it runs, as any deletion
+/// after submission does.
 pub(super) async fn create(d: &DynamoStore, job: &Job) -> Result<()> {
+    for id in &job.spec.series {
+        if d.series_item(id.as_str()).await?.is_none() {
+            return Err(not_found(id));
+        }
+    }
     d.client
         .put_item()
         .table_name(d.table("jobs"))

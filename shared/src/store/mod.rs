@@ -80,7 +80,8 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- jobs ----
 
-    /// Stores a new queued job.
+    /// Stores a new queued job; `NotFound` (and nothing stored) when one of its series does not
+    /// exist. A series deleted after this check makes the job fail when it runs.
     async fn create_job(&self, job: &Job) -> Result<()>;
 
     async fn get_job(&self, id: &str) -> Result<Option<Job>>;

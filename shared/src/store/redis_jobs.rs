@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use redis::{Script, Value};
 
-use super::redis::{redis_err, RedisStore};
+use super::not_found;
+use super::redis::{redis_err, series_key, RedisStore};
 use crate::error::{Error, Result};
 use crate::jobs::{Claim, Job, JobSpec, JobStatus, Outcome, Removal};
 
@@ -109,6 +110,20 @@ end
 return 1
 "#;
 
+/// KEYS: job, the two indexes, the queue, then the job's series hashes (checked first: nothing is
+/// written when one is missing, and the 1-based position of the first missing one is returned).
+const CREATE: &str = r#"
+for i = 5, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then return i - 4 end
+end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'spec', ARGV[2], 'status', 'queued',
+  'created', ARGV[3], 'attempts', 0, 'progress', 0, 'ix', ARGV[4])
+redis.call('ZADD', KEYS[2], 0, ARGV[4])
+redis.call('ZADD', KEYS[3], 0, ARGV[4])
+redis.call('XADD', KEYS[4], '*', 'job', ARGV[1])
+return 0
+"#;
+
 const RELEASE: &str = r#"
 local j = KEYS[1]
 if redis.call('HGET', j, 'status') ~= 'running' or redis.call('HGET', j, 'worker') ~= ARGV[1]
@@ -142,6 +157,7 @@ return 'deleted'
 "#;
 
 pub(super) struct Scripts {
+    create: Script,
     claim: Script,
     renew: Script,
     finish: Script,
@@ -152,6 +168,7 @@ pub(super) struct Scripts {
 impl Scripts {
     pub(super) fn new() -> Self {
         Scripts {
+            create: Script::new(CREATE),
             claim: Script::new(CLAIM),
             renew: Script::new(RENEW),
             finish: Script::new(FINISH),
@@ -221,34 +238,28 @@ fn job_from_fields(fields: &[Value]) -> Result<Option<Job>> {
 }
 
 pub(super) async fn create(s: &RedisStore, job: &Job) -> Result<()> {
+    debug_assert_eq!(job.status, JobStatus::Queued);
     let ix = index_member(job.created, &job.id);
-    let mut pipe = redis::pipe();
-    pipe.atomic()
-        .hset_multiple(
-            job_key(&job.id),
-            &[
-                ("id", job.id.clone()),
-                ("spec", job.spec.to_stored()),
-                ("status", job.status.as_str().to_owned()),
-                ("created", job.created.to_string()),
-                ("attempts", "0".into()),
-                ("progress", "0".into()),
-                ("ix", ix.clone()),
-            ],
-        )
-        .ignore()
-        .zadd(index_key(None), &ix, 0)
-        .ignore()
-        .zadd(index_key(Some(JobStatus::Queued)), &ix, 0)
-        .ignore()
-        .cmd("XADD")
-        .arg(QUEUE)
-        .arg("*")
-        .arg("job")
+    let mut call = s.scripts.jobs.create.prepare_invoke();
+    call.key(job_key(&job.id))
+        .key(index_key(None))
+        .key(index_key(Some(JobStatus::Queued)))
+        .key(QUEUE);
+    for id in &job.spec.series {
+        call.key(series_key(id.as_str()));
+    }
+    let missing: usize = call
         .arg(&job.id)
-        .ignore();
-    let () = pipe.query_async(&mut s.conn()).await.map_err(redis_err)?;
-    Ok(())
+        .arg(job.spec.to_stored())
+        .arg(job.created)
+        .arg(&ix)
+        .invoke_async(&mut s.conn())
+        .await
+        .map_err(redis_err)?;
+    match missing.checked_sub(1).and_then(|i| job.spec.series.get(i)) {
+        Some(id) => Err(not_found(id)),
+        None => Ok(()),
+    }
 }
 
 pub(super) async fn get(s: &RedisStore, id: &str) -> Result<Option<Job>> {

@@ -4,6 +4,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::not_found;
 use super::sqlite::{db_err, write_tx};
 use crate::error::{Error, Result};
 use crate::jobs::{Claim, Job, JobSpec, JobStatus, Outcome, Removal};
@@ -98,8 +99,19 @@ fn load(conn: &Connection, id: &str) -> Result<Option<Job>> {
         .transpose()
 }
 
+/// Inserts the job if all its series exist, in one write transaction.
 pub(super) fn create(conn: &mut Connection, job: &Job) -> Result<()> {
-    conn.prepare_cached("INSERT INTO jobs (id, spec, status, created) VALUES (?1, ?2, ?3, ?4)")
+    let tx = write_tx(conn)?;
+    for id in &job.spec.series {
+        let exists = tx
+            .prepare_cached("SELECT 1 FROM series WHERE id = ?1")
+            .and_then(|mut s| s.exists([id.as_str()]))
+            .map_err(db_err)?;
+        if !exists {
+            return Err(not_found(id));
+        }
+    }
+    tx.prepare_cached("INSERT INTO jobs (id, spec, status, created) VALUES (?1, ?2, ?3, ?4)")
         .and_then(|mut s| {
             s.execute(params![
                 job.id,
@@ -109,7 +121,7 @@ pub(super) fn create(conn: &mut Connection, job: &Job) -> Result<()> {
             ])
         })
         .map_err(db_err)?;
-    Ok(())
+    tx.commit().map_err(db_err)
 }
 
 pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<Job>> {

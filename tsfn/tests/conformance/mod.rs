@@ -723,14 +723,41 @@ pub fn job_lifecycle(s: &Server) {
     s.get(&format!("/jobs/{id}")).expect_error(404, None);
     s.get(&format!("/jobs/{id}/result")).expect_error(404, None);
     s.delete(&format!("/jobs/{id}")).expect_error(404, None);
-    // A job over a series that does not exist fails with a readable message.
-    let id = submit(s, json!({"kind": "trend", "series": "nowhere"}));
+    // A series that does not exist is a 404 at submit time, naming it, one of two included.
+    for series in [json!("nowhere"), json!(["jl", "nowhere"])] {
+        let kind = if series.is_array() {
+            "correlation"
+        } else {
+            "trend"
+        };
+        let v = s
+            .post_json("/jobs", &json!({"kind": kind, "series": series}))
+            .expect_error(404, None);
+        assert_eq!(v["error"]["code"], "not_found", "{v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("\"nowhere\""),
+            "{v}"
+        );
+    }
+    // A job that cannot be computed (a trend over one point) fails with a readable message,
+    // and its result is a 409 carrying it.
+    let id = submit(
+        s,
+        json!({"kind": "trend", "series": "jl", "from": 1_004, "to": 1_005}),
+    );
     let job = wait_job(s, &id);
     assert_eq!(job["status"], "failed");
-    assert!(job["error"].as_str().unwrap().contains("nowhere"), "{job}");
-    let v = s.get(&format!("/jobs/{id}/result")).expect_error(409, None);
     assert!(
-        v["error"]["message"].as_str().unwrap().contains("failed"),
+        job["error"].as_str().unwrap().contains("1 in range"),
+        "{job}"
+    );
+    let v = s.get(&format!("/jobs/{id}/result")).expect_error(409, None);
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("failed") && message.contains("1 in range"),
         "{v}"
     );
 }
@@ -995,9 +1022,14 @@ pub fn job_big_result(s: &Server) {
 /// With no workers, jobs stay queued: they can be listed page by page and cancelled.
 pub fn job_queue_without_workers(start: Start) {
     let s = start(&[("TSFN_WORKERS", "0")]);
+    s.write("x", &[(0, 1.0)]);
     let ids: Vec<String> = (0..5)
         .map(|_| submit(&s, json!({"kind": "summary", "series": "x"})))
         .collect();
+    // A rejected submission (a series that does not exist) queues nothing: the listing below
+    // holds exactly the five.
+    s.post_json("/jobs", &json!({"kind": "summary", "series": "y"}))
+        .expect_error(404, None);
     let mut seen = Vec::new();
     let mut url = "/jobs?limit=2&status=queued".to_owned();
     for page in 0.. {
