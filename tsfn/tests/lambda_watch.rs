@@ -78,6 +78,8 @@ fn start(store: &str, env: &[(&str, &str)]) -> Emulator {
         .env("TSFN_STORE", store)
         .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
+        // Nothing the test starts may read the runner's input.
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)

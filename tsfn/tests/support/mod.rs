@@ -95,7 +95,7 @@ impl Server {
 
     /// Runs a prepared `tsfn serve` command (its stdout is taken to learn the address).
     pub fn spawn(mut cmd: Command, store: &str) -> Server {
-        cmd.stdout(Stdio::piped());
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn tsfn");
         let base = read_listen_line(child.stdout.take().expect("stdout"), START_TIMEOUT)
             .unwrap_or_else(|e| {
@@ -278,6 +278,7 @@ impl RedisProc {
             .args(["--appendfsync", "always", "--protected-mode", "no"])
             .arg("--dir")
             .arg(self.dir.path())
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -477,6 +478,7 @@ impl WorkerProc {
             .env("TSFN_STORE", store)
             .env("WORKER_ID", name)
             .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (k, v) in env {
