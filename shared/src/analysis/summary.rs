@@ -30,7 +30,8 @@ pub struct Percentiles {
 
 /// `{series, count, mean, min, max, stddev, sum, first: {t, v}, last: {t, v},
 /// percentiles: {p1, p5, p25, p50, p75, p95, p99}}`; with no points `count` and `sum` are 0 (as in
-/// `GET /stats`) and the rest is null. `stddev` is the population one (divides by n), so one point gives 0.
+/// `GET /stats`) and the rest is null. `stddev` is the population one (divides by n), so one
+/// point gives 0.
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub series: String,

@@ -146,7 +146,7 @@ pub(super) fn db_err(e: rusqlite::Error) -> Error {
     }
 }
 
-fn sid_of(conn: &Connection, id: &str) -> Result<Option<i64>> {
+pub(super) fn sid_of(conn: &Connection, id: &str) -> Result<Option<i64>> {
     conn.prepare_cached("SELECT sid FROM series WHERE id = ?1")
         .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
         .map_err(db_err)

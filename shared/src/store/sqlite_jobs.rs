@@ -5,7 +5,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::not_found;
-use super::sqlite::{db_err, write_tx};
+use super::sqlite::{db_err, sid_of, write_tx};
 use crate::error::{Error, Result};
 use crate::jobs::{Claim, Job, JobSpec, JobStatus, Outcome, Removal};
 
@@ -103,11 +103,7 @@ fn load(conn: &Connection, id: &str) -> Result<Option<Job>> {
 pub(super) fn create(conn: &mut Connection, job: &Job) -> Result<()> {
     let tx = write_tx(conn)?;
     for id in &job.spec.series {
-        let exists = tx
-            .prepare_cached("SELECT 1 FROM series WHERE id = ?1")
-            .and_then(|mut s| s.exists([id.as_str()]))
-            .map_err(db_err)?;
-        if !exists {
+        if sid_of(&tx, id.as_str())?.is_none() {
             return Err(not_found(id));
         }
     }
