@@ -9,6 +9,7 @@ use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 use crate::model::Point;
@@ -90,67 +91,46 @@ pub fn normalize(points: &mut Vec<Point>) {
     }
 }
 
-/// A timestamp in JSON: a string or a number.
-struct TsSeed;
-
-impl<'de> DeserializeSeed<'de> for TsSeed {
-    type Value = i64;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<i64, D::Error> {
-        d.deserialize_any(TsVisitor)
-    }
-}
-
-struct TsVisitor;
-
-impl Visitor<'_> for TsVisitor {
-    type Value = i64;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a timestamp (RFC 3339 string or epoch number)")
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<i64, E> {
-        time::parse(s).map_err(E::custom)
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<i64, E> {
-        time::from_epoch_int(n).map_err(E::custom)
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<i64, E> {
-        let n = i64::try_from(n).map_err(|_| E::custom("timestamp out of range"))?;
-        time::from_epoch_int(n).map_err(E::custom)
-    }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<i64, E> {
-        time::from_epoch_number(n).map_err(E::custom)
-    }
-}
-
-/// A value in JSON: a finite number.
-struct ValueVisitor;
-
-impl Visitor<'_> for ValueVisitor {
-    type Value = f64;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a finite number")
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<f64, E> {
-        Ok(n as f64)
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<f64, E> {
-        Ok(n as f64)
-    }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<f64, E> {
-        if n.is_finite() {
-            Ok(n)
-        } else {
-            Err(E::custom("value must be a finite number"))
+/// A timestamp in JSON: a string or a number, read from its text so that no digit is lost to a
+/// binary float on the way (`1.005` seconds is 1005 ms).
+fn timestamp(raw: &RawValue) -> Result<i64, String> {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'"') => {
+            let s: std::borrow::Cow<'_, str> =
+                serde_json::from_str(text).map_err(|e| e.to_string())?;
+            time::parse(&s)
         }
+        Some(b'-' | b'0'..=b'9') => time::parse(text),
+        _ => Err(format!(
+            "expected a timestamp (RFC 3339 string or epoch number), got {}",
+            shorten(text)
+        )),
     }
 }
 
-struct ValueSeed;
+/// A value in JSON: a finite number, parsed from its text with correct rounding, so every finite
+/// double written in its shortest form (as tsfn and most languages print them) comes back bit for
+/// bit.
+fn value(raw: &RawValue) -> Result<f64, String> {
+    let text = raw.get();
+    if !matches!(text.as_bytes().first(), Some(b'-' | b'0'..=b'9')) {
+        return Err(format!("expected a finite number, got {}", shorten(text)));
+    }
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!(
+            "value {} is not a finite number (it is outside the range of a 64-bit float)",
+            shorten(text)
+        )),
+    }
+}
 
-impl<'de> DeserializeSeed<'de> for ValueSeed {
-    type Value = f64;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<f64, D::Error> {
-        d.deserialize_any(ValueVisitor)
+/// A JSON value as shown in an error: at most 40 characters of it.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((i, _)) => format!("{}...", &text[..i]),
+        None => text.to_owned(),
     }
 }
 
@@ -176,16 +156,12 @@ impl<'de> Visitor<'de> for PointVisitor {
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 "t" => {
-                    t = Some(
-                        map.next_value_seed(TsSeed)
-                            .map_err(|e| de::Error::custom(format!("t: {e}")))?,
-                    )
+                    let raw: &RawValue = map.next_value()?;
+                    t = Some(timestamp(raw).map_err(|e| de::Error::custom(format!("t: {e}")))?);
                 }
                 "v" => {
-                    v = Some(
-                        map.next_value_seed(ValueSeed)
-                            .map_err(|e| de::Error::custom(format!("v: {e}")))?,
-                    )
+                    let raw: &RawValue = map.next_value()?;
+                    v = Some(value(raw).map_err(|e| de::Error::custom(format!("v: {e}")))?);
                 }
                 other => {
                     return Err(de::Error::custom(format!(
@@ -201,12 +177,14 @@ impl<'de> Visitor<'de> for PointVisitor {
         }
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Point, A::Error> {
-        let t = seq
-            .next_element_seed(TsSeed)?
+        let t: &RawValue = seq
+            .next_element()?
             .ok_or_else(|| de::Error::custom("missing t"))?;
-        let v = seq
-            .next_element_seed(ValueSeed)?
+        let t = timestamp(t).map_err(de::Error::custom)?;
+        let v: &RawValue = seq
+            .next_element()?
             .ok_or_else(|| de::Error::custom("missing v"))?;
+        let v = value(v).map_err(de::Error::custom)?;
         if seq.next_element::<de::IgnoredAny>()?.is_some() {
             return Err(de::Error::custom("a [t, v] pair has exactly two elements"));
         }

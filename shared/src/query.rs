@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::model::{Order, Point, Range, SeriesId};
 use crate::store::Store;
+use crate::time;
 
 pub const DEFAULT_LIMIT: usize = 1000;
 pub const MAX_LIMIT: usize = 10_000;
@@ -89,10 +90,13 @@ impl Cursor {
             "d" => Order::Desc,
             _ => return Err(bad()),
         };
-        Ok(Cursor {
-            order,
-            at: at.parse().map_err(|_| bad())?,
-        })
+        // Cursors only ever hold times inside the range (or one past its end), so nothing
+        // derived from one can overflow.
+        let at: i64 = at.parse().map_err(|_| bad())?;
+        if !(time::MIN_MS..=time::MAX_MS + time::MAX_DURATION_MS).contains(&at) {
+            return Err(bad());
+        }
+        Ok(Cursor { order, at })
     }
 
     /// Narrows `range` to what is left after this cursor.
@@ -221,9 +225,28 @@ impl Acc {
     }
 }
 
-/// Start of the bucket holding `t`, buckets aligned on the epoch.
+/// Start of the bucket holding `t`, buckets aligned on the epoch. It can lie before
+/// [`time::MIN_MS`] (a week-wide bucket holding 0000-01-01 starts in year -1): callers that show
+/// bucket starts check them with [`check_bucket_start`].
 pub fn bucket_start(t: i64, every: i64) -> i64 {
     t - t.rem_euclid(every)
+}
+
+/// Fails with a 400 naming `field` when a bucket would start before year 0000, which no
+/// RFC 3339 timestamp can write.
+pub fn check_bucket_start(start: i64, every: i64, field: &str) -> Result<()> {
+    if start >= time::MIN_MS {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        field,
+        format!(
+            "buckets of {} are aligned on 1970-01-01, so the one holding the earliest point \
+             would start before 0000-01-01T00:00:00Z, outside the supported range: choose a \
+             width that divides a day (such as 1h or 1d), or start the range later",
+            time::format_duration(every)
+        ),
+    ))
 }
 
 /// Buckets points already in ascending time order: one point per non-empty bucket, at its start.
@@ -269,6 +292,7 @@ async fn buckets(
         let page = store.query_points(id, scan, order, SCAN_PAGE).await?;
         for &p in &page {
             let start = bucket_start(p.t, b.every);
+            check_bucket_start(start, b.every, "every")?;
             match &mut cur {
                 Some((s, acc)) if *s == start => acc.add(p),
                 _ => {

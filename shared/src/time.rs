@@ -19,6 +19,8 @@
 /// Earliest and latest accepted instants: years 0000 through 9999, the range RFC 3339 can write.
 pub const MIN_MS: i64 = -62_167_219_200_000;
 pub const MAX_MS: i64 = 253_402_300_799_999;
+/// The longest duration accepted: the span of the whole range (10,000 years).
+pub const MAX_DURATION_MS: i64 = MAX_MS - MIN_MS + 1;
 
 /// Parses a timestamp string: RFC 3339, a date, or an epoch number (see module docs).
 pub fn parse(s: &str) -> Result<i64, String> {
@@ -35,33 +37,134 @@ pub fn parse(s: &str) -> Result<i64, String> {
     } else if let Ok(i) = s.parse::<i64>() {
         from_epoch_int(i)
     } else {
-        let n: f64 = s
-            .parse()
-            .map_err(|_| format!("invalid timestamp {s:?}: expected RFC 3339 (2024-05-01T12:00:00Z), a date or epoch number"))?;
-        from_epoch_number(n)
+        parse_epoch_decimal(s).ok_or_else(|| {
+            format!("invalid timestamp {s:?}: expected RFC 3339 (2024-05-01T12:00:00Z), a date or epoch number")
+        })?
     }
 }
 
-/// Converts an epoch number (unit by magnitude, see module docs) to milliseconds.
+/// Converts an epoch number already held as a float (unit by magnitude, see module docs).
+///
+/// The float is read back through its shortest round-trip decimal form (ryu), so `1.005` is
+/// 1005 ms as written, not the 1004.999... of the nearest double times 1000. Callers that have
+/// the number's text should use [`parse`], which reads the digits themselves.
 pub fn from_epoch_number(n: f64) -> Result<i64, String> {
     if !n.is_finite() {
         return Err(format!("invalid timestamp {n}: not a finite number"));
     }
-    let a = n.abs();
-    let ms = if a < 1e11 {
-        n * 1e3
-    } else if a < 1e14 {
-        n
-    } else if a < 1e17 {
-        n / 1e3
-    } else {
-        n / 1e6
+    let mut buf = ryu::Buffer::new();
+    parse_epoch_decimal(buf.format_finite(n)).expect("ryu writes a decimal number")
+}
+
+/// Parses a decimal epoch number (`-12.5`, `1.7e9`, `.5`) exactly: the digits are shifted by the
+/// unit's power of ten and floored, with no binary float in between. `None` when `s` is not a
+/// decimal number; `Some(Err)` when it is one outside the accepted range.
+fn parse_epoch_decimal(s: &str) -> Option<Result<i64, String>> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let neg = match b.first() {
+        Some(b'-') => {
+            i = 1;
+            true
+        }
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        _ => false,
     };
-    let ms = ms.floor();
-    if !(MIN_MS as f64..=MAX_MS as f64).contains(&ms) {
-        return Err(format!("timestamp {n} is outside years 0000-9999"));
+    // Significant digits without leading zeros, and the power of ten they are scaled by.
+    let mut digits: Vec<u8> = Vec::with_capacity(24);
+    let mut exp: i64 = 0;
+    let mut seen_digit = false;
+    while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+        seen_digit = true;
+        if !(digits.is_empty() && c == b'0') {
+            digits.push(c - b'0');
+        }
+        i += 1;
     }
-    Ok(ms as i64)
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            seen_digit = true;
+            if !(digits.is_empty() && c == b'0') {
+                digits.push(c - b'0');
+            }
+            exp -= 1;
+            i += 1;
+        }
+    }
+    if !seen_digit {
+        return None;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        let eneg = match b.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let start = i;
+        let mut e: i64 = 0;
+        while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            // Saturate: any exponent this large is far outside the range either way.
+            e = (e * 10 + i64::from(c - b'0')).min(1_000_000);
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        exp += if eneg { -e } else { e };
+    }
+    if i != b.len() {
+        return None;
+    }
+    let out_of_range = || Err(format!("timestamp {s} is outside years 0000-9999"));
+    if digits.is_empty() {
+        return Some(Ok(0));
+    }
+    // Digits before the decimal point decide the unit: |n| < 10^11 has at most 11 of them.
+    let int_digits = digits.len() as i64 + exp;
+    let to_ms = match int_digits {
+        ..=11 => 3,
+        12..=14 => 0,
+        15..=17 => -3,
+        _ => -6,
+    };
+    // n ms = digits x 10^k, floored.
+    let k = exp + to_ms;
+    let whole_len = digits.len() as i64 + k;
+    if whole_len > 16 {
+        return Some(out_of_range());
+    }
+    let mut whole: i64 = 0;
+    let mut fraction = false;
+    for (j, &d) in digits.iter().enumerate() {
+        if (j as i64) < whole_len {
+            whole = whole * 10 + i64::from(d);
+        } else if d != 0 {
+            fraction = true;
+        }
+    }
+    for _ in 0..k.max(0) {
+        whole *= 10;
+    }
+    let ms = match (neg, fraction) {
+        (false, _) => whole,
+        (true, false) => -whole,
+        (true, true) => -whole - 1,
+    };
+    if !(MIN_MS..=MAX_MS).contains(&ms) {
+        return Some(out_of_range());
+    }
+    Some(Ok(ms))
 }
 
 /// Converts an exact integer epoch number (no float rounding for large ms/us/ns values).
@@ -205,7 +308,14 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 /// Appends `ms` as `YYYY-MM-DDTHH:MM:SS.mmmZ` to `out` (no allocation beyond `out`).
+///
+/// Callers keep `ms` inside [`MIN_MS`, `MAX_MS`]: every timestamp read is checked against that
+/// range and bucket starts are checked where they are computed.
 pub fn write_rfc3339(out: &mut Vec<u8>, ms: i64) {
+    debug_assert!(
+        (MIN_MS..=MAX_MS).contains(&ms),
+        "timestamp {ms} outside 0000-9999"
+    );
     let days = ms.div_euclid(86_400_000);
     let rem = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
@@ -261,11 +371,29 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
             ))
         }
     };
+    // At most the whole supported range, so no sum of a timestamp and a duration can overflow.
     match n.checked_mul(mult) {
-        Some(v) if v > 0 => Ok(v),
+        Some(v) if v > 0 && v <= MAX_DURATION_MS => Ok(v),
         _ => Err(format!(
-            "invalid duration {s:?}: must be positive and at most 10^15 ms"
+            "invalid duration {s:?}: must be positive and at most 10000 years ({MAX_DURATION_MS}ms)"
         )),
+    }
+}
+
+/// A duration in the largest unit of [`parse_duration`] that writes it exactly (`1w`, `90m`).
+pub fn format_duration(ms: i64) -> String {
+    let unit = [
+        ("w", 604_800_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ]
+    .into_iter()
+    .find(|(_, m)| ms % m == 0);
+    match unit {
+        Some((u, m)) => format!("{}{u}", ms / m),
+        None => format!("{ms}ms"),
     }
 }
 
@@ -305,6 +433,49 @@ mod tests {
     }
 
     #[test]
+    fn fractional_epochs_are_read_digit_by_digit() {
+        // Each of these lost a millisecond when computed as a float times 1000.
+        assert_eq!(parse("1.001"), Ok(1001));
+        assert_eq!(parse("1.005"), Ok(1005));
+        assert_eq!(parse("0.29"), Ok(290));
+        assert_eq!(parse("1714521600.123"), Ok(1_714_521_600_123));
+        assert_eq!(parse("-1.005"), Ok(-1005));
+        assert_eq!(
+            parse("-0.0001"),
+            Ok(-1),
+            "sub-ms truncates toward negative infinity"
+        );
+        assert_eq!(parse("0.0009"), Ok(0));
+        assert_eq!(parse("1.7145216001234e9"), Ok(1_714_521_600_123));
+        assert_eq!(
+            parse("1714521600123.9"),
+            Ok(1_714_521_600_123),
+            "ms with a fraction"
+        );
+        assert_eq!(parse("1714521600123456.7"), Ok(1_714_521_600_123), "us");
+        assert_eq!(parse("1.7145216001234567e18"), Ok(1_714_521_600_123), "ns");
+        assert_eq!(parse(".5"), Ok(500));
+        assert_eq!(parse("5."), Ok(5000));
+        assert_eq!(parse("-0"), Ok(0));
+        assert_eq!(parse("1e-400"), Ok(0));
+        assert!(parse("1e400").is_err());
+        assert!(parse("-1e400").is_err());
+        assert!(parse("1.5.5").is_err());
+        assert!(parse("1e").is_err());
+        assert!(parse(".").is_err());
+        assert!(parse("0x10").is_err());
+        assert_eq!(from_epoch_number(1.001), Ok(1001));
+        assert_eq!(from_epoch_number(1.005), Ok(1005));
+        assert_eq!(from_epoch_number(-1.005), Ok(-1005));
+        assert_eq!(from_epoch_number(1_714_521_600.123), Ok(1_714_521_600_123));
+        // Every millisecond of a day written as seconds with three decimals comes back exactly.
+        for ms in (0..86_400_000i64).step_by(997) {
+            let s = format!("{}.{:03}", 1_714_521_600 + ms / 1000, ms % 1000);
+            assert_eq!(parse(&s), Ok(1_714_521_600_000 + ms), "{s}");
+        }
+    }
+
+    #[test]
     fn formats_round_trip() {
         for ms in [0, 1, -1, 1_709_210_096_789, MIN_MS, MAX_MS, -86_400_001] {
             assert_eq!(parse(&format(ms)), Ok(ms), "{ms}");
@@ -322,5 +493,11 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("5y").is_err());
         assert!(parse_duration("h").is_err());
+        assert_eq!(parse_duration("521775w"), Ok(521_775 * 604_800_000));
+        assert!(parse_duration("9223372036854775807ms").is_err());
+        assert!(parse_duration("1000000000d").is_err());
+        for d in ["1w", "3d", "90m", "36h", "1s", "1500ms"] {
+            assert_eq!(format_duration(parse_duration(d).unwrap()), d);
+        }
     }
 }

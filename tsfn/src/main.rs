@@ -126,12 +126,9 @@ fn config(args: &Args) -> Result<Config, String> {
 
 async fn init_store(args: Args) -> Result<(), String> {
     let config = config(&args)?;
-    let done = tsfn_shared::store::init(&config.store)
+    tsfn_shared::store::init(&config.store, &mut |line| println!("{line}"))
         .await
         .map_err(|e| e.to_string())?;
-    for line in &done {
-        println!("{line}");
-    }
     println!("{} is ready", config.store);
     Ok(())
 }
@@ -142,6 +139,7 @@ async fn seed_store(args: Args) -> Result<(), String> {
     let app = App::new(config)
         .await
         .map_err(|e| format!("cannot open store {store_url}: {e}"))?;
+    wait_ready(&app).await;
     let n = seed::load_all(app.store.as_ref())
         .await
         .map_err(|e| e.to_string())?;
@@ -163,6 +161,7 @@ async fn serve(args: Args) -> Result<(), String> {
     let app = App::new(config)
         .await
         .map_err(|e| format!("cannot open store {store_url}: {e}"))?;
+    wait_ready(&app).await;
     if seed {
         let n = seed::seed_if_empty(app.store.as_ref())
             .await
@@ -235,6 +234,7 @@ async fn worker(args: Args) -> Result<(), String> {
     let app = App::new(config)
         .await
         .map_err(|e| format!("cannot open store {store_url}: {e}"))?;
+    wait_ready(&app).await;
     let (stop, stopped) = watch::channel(false);
     let workers = spawn_workers(&app, stopped)?;
     println!(
@@ -250,6 +250,18 @@ async fn worker(args: Args) -> Result<(), String> {
         let _ = w.await;
     }
     Ok(())
+}
+
+/// Waits (bounded) for a store still being set up, such as DynamoDB tables just created. A store
+/// that stays unusable is logged, not fatal: requests answer 503 saying why until it is fixed.
+async fn wait_ready(app: &App) {
+    let waited = app
+        .store
+        .wait_ready(&mut |line| tracing::info!("{line}"))
+        .await;
+    if let Err(e) = waited {
+        tracing::warn!(error = %e, "store not ready at start");
+    }
 }
 
 async fn shutdown_signal() {

@@ -32,7 +32,7 @@ async fn stream_batches_report_only_failed_records_and_run_duplicates_once() {
         std::env::set_var(k, v);
     }
     let url = "dynamodb://stream";
-    tsfn_shared::store::init(url).await.unwrap();
+    tsfn_shared::store::init(url, &mut |_| {}).await.unwrap();
     let app = App::new(Config {
         store: url.into(),
         api_key: None,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{parse_agg, parse_every, Input, TimedValue};
-use crate::query::bucketize;
+use crate::query::{bucketize, check_bucket_start};
 use crate::{Error, Result};
 
 fn default_agg() -> String {
@@ -45,10 +45,11 @@ pub struct Resampled {
 
 pub fn resample(input: Input, p: &ResampleParams) -> Result<Resampled> {
     let (every, agg) = (parse_every(&p.every)?, parse_agg(&p.agg)?);
-    let points = bucketize(input.points, every, agg)
-        .into_iter()
-        .map(TimedValue::from)
-        .collect();
+    let buckets = bucketize(input.points, every, agg);
+    if let Some(first) = buckets.first() {
+        check_bucket_start(first.t, every, "params.every")?;
+    }
+    let points = buckets.into_iter().map(TimedValue::from).collect();
     Ok(Resampled {
         series: input.id.to_owned(),
         every: p.every.clone(),

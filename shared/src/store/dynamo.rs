@@ -4,7 +4,9 @@
 //! Tables (created by the SAM template in production, or by `tsfn init-store`; never on a request
 //! path):
 //! - `PREFIX-series`: key `id`; `meta` (JSON), `created`, `updated`;
-//! - `PREFIX-points`: partition `s` (series id), sort `t` (ms); `v`. A range is one Query
+//! - `PREFIX-points`: partition `s` (series id), sort `t` (ms); `v`, the value's 8 bytes (IEEE 754,
+//!   big-endian) as a binary attribute: a DynamoDB number holds only 38 digits between 1e-130 and
+//!   1e126 and has no -0, so it cannot give back every double bit for bit. A range is one Query
 //!   (`s = :s AND t BETWEEN :lo AND :hi`) paged with `LastEvaluatedKey`;
 //! - `PREFIX-jobs`: key `id`; the job record, `ix` (`{created:015}|{id}`) and `g` = "job", with
 //!   the indexes `by_status` (status, ix) and `all` (g, ix) for listings, and a stream of new
@@ -13,7 +15,11 @@
 //!   results above the 400 KB item limit work.
 //!
 //! Writes use BatchWriteItem in chunks of 25, several in flight, retrying unprocessed items with
-//! backoff; nothing is dropped silently. Status changes are conditional writes (compare-and-set).
+//! backoff; nothing is dropped silently. A body of points is therefore not one transaction:
+//! concurrent bodies writing the same timestamps end with the last write of each point, and a
+//! write that fails part-way (throttling after every retry, the endpoint lost) answers 503 saying
+//! how many points were written; rewriting a point is idempotent, so sending the body again is
+//! safe. Status changes are conditional writes (compare-and-set).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -51,6 +57,44 @@ pub(super) fn n(v: impl ToString) -> AttributeValue {
 
 pub(super) fn get_s<'a>(item: &'a Item, k: &str) -> Option<&'a str> {
     item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+/// A point value as stored: its IEEE 754 bits, big-endian.
+fn value_attr(v: f64) -> AttributeValue {
+    AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(
+        v.to_bits().to_be_bytes(),
+    ))
+}
+
+fn get_value(item: &Item) -> Option<f64> {
+    match item.get("v")? {
+        AttributeValue::B(b) => Some(f64::from_bits(u64::from_be_bytes(
+            b.as_ref().try_into().ok()?,
+        ))),
+        // Items written before values were stored as bytes.
+        AttributeValue::N(x) => x.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A batch write that stopped part-way: how many requests were acknowledged before `error`.
+pub(super) struct Partial {
+    pub done: usize,
+    pub error: Error,
+}
+
+impl Partial {
+    /// The error, saying what was done before it when that could leave the data half changed.
+    pub(super) fn describe(self, total: usize, what: &str) -> Error {
+        match self.error {
+            Error::Unavailable(m) if total > 0 => Error::Unavailable(format!(
+                "{m}; {} of {total} points were {what} before the failure and the rest may or may \
+                 not have been: sending the same request again is safe",
+                self.done
+            )),
+            e => e,
+        }
+    }
 }
 
 pub(super) fn get_n<T: std::str::FromStr>(item: &Item, k: &str) -> Option<T> {
@@ -142,23 +186,38 @@ impl DynamoStore {
     }
 
     /// Runs write requests (puts or deletes) on a table in batches of 25, several in flight,
-    /// retrying unprocessed items with exponential backoff.
-    pub(super) async fn batch_write(&self, table: &str, requests: Vec<WriteRequest>) -> Result<()> {
+    /// retrying unprocessed items with exponential backoff. On failure, says how many requests
+    /// had been acknowledged (batches still in flight are abandoned and may or may not land).
+    pub(super) async fn batch_write(
+        &self,
+        table: &str,
+        requests: Vec<WriteRequest>,
+    ) -> std::result::Result<(), Partial> {
         let mut set = tokio::task::JoinSet::new();
         let mut chunks = requests
             .chunks(25)
             .map(<[WriteRequest]>::to_vec)
             .collect::<Vec<_>>()
             .into_iter();
-        let spawn = |set: &mut tokio::task::JoinSet<Result<()>>, chunk: Vec<WriteRequest>| {
+        let spawn = |set: &mut tokio::task::JoinSet<Result<usize>>, chunk: Vec<WriteRequest>| {
             let (client, table) = (self.client.clone(), table.to_owned());
-            set.spawn(async move { write_batch(&client, &table, chunk).await });
+            set.spawn(async move {
+                let len = chunk.len();
+                write_batch(&client, &table, chunk).await.map(|()| len)
+            });
         };
         for chunk in chunks.by_ref().take(BATCHES_IN_FLIGHT) {
             spawn(&mut set, chunk);
         }
-        while let Some(done) = set.join_next().await {
-            done.map_err(|e| Error::Internal(format!("batch task failed: {e}")))??;
+        let mut done = 0;
+        while let Some(joined) = set.join_next().await {
+            let batch = joined
+                .map_err(|e| Error::Internal(format!("batch task failed: {e}")))
+                .and_then(|r| r);
+            match batch {
+                Ok(n) => done += n,
+                Err(error) => return Err(Partial { done, error }),
+            }
             if let Some(chunk) = chunks.next() {
                 spawn(&mut set, chunk);
             }
@@ -260,8 +319,7 @@ impl DynamoStore {
                 .await
                 .map_err(aws_err)?;
             for item in r.items.unwrap_or_default() {
-                let (Some(t), Some(v)) = (get_n::<i64>(&item, "t"), get_n::<f64>(&item, "v"))
-                else {
+                let (Some(t), Some(v)) = (get_n::<i64>(&item, "t"), get_value(&item)) else {
                     return Err(Error::Internal("point item without t or v".into()));
                 };
                 out.push(Point { t, v });
@@ -325,6 +383,7 @@ impl DynamoStore {
     }
 
     async fn delete_keys(&self, id: &str, keys: &[i64]) -> Result<()> {
+        let total = keys.len();
         let requests = keys
             .iter()
             .map(|t| {
@@ -336,7 +395,9 @@ impl DynamoStore {
                 Ok(WriteRequest::builder().delete_request(del).build())
             })
             .collect::<Result<Vec<_>>>()?;
-        self.batch_write(&self.table("points"), requests).await
+        self.batch_write(&self.table("points"), requests)
+            .await
+            .map_err(|p| p.describe(total, "deleted"))
     }
 }
 
@@ -375,6 +436,10 @@ async fn write_batch(client: &Client, table: &str, mut chunk: Vec<WriteRequest>)
 impl Store for DynamoStore {
     fn backend(&self) -> &'static str {
         "dynamodb"
+    }
+
+    async fn wait_ready(&self, say: &mut (dyn for<'a> FnMut(&'a str) + Send)) -> Result<()> {
+        dynamo_jobs::wait_active(self, dynamo_jobs::ACTIVE_WAIT, false, say).await
     }
 
     async fn ping(&self) -> Result<()> {
@@ -493,24 +558,16 @@ impl Store for DynamoStore {
                 let put = PutRequest::builder()
                     .item("s", s(id.as_str()))
                     .item("t", n(p.t))
-                    .item("v", n(ryu::Buffer::new().format_finite(p.v)))
+                    .item("v", value_attr(p.v))
                     .build()
                     .map_err(|e| Error::Internal(e.to_string()))?;
                 Ok(WriteRequest::builder().put_request(put).build())
             })
             .collect::<Result<Vec<_>>>()?;
-        self.batch_write(&self.table("points"), requests).await?;
-        if !created {
-            self.client
-                .update_item()
-                .table_name(self.table("series"))
-                .key("id", s(id.as_str()))
-                .update_expression("SET updated = :now")
-                .expression_attribute_values(":now", n(now))
-                .send()
-                .await
-                .map_err(aws_err)?;
-        }
+        // `updated` is when the metadata was last written, so point writes leave it alone.
+        self.batch_write(&self.table("points"), requests)
+            .await
+            .map_err(|p| p.describe(points.len(), "written"))?;
         Ok(created)
     }
 

@@ -519,3 +519,91 @@ pub async fn init_tables(d: &DynamoStore) -> Result<Vec<String>> {
 }
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+
+/// The four tables, by their suffix.
+pub(super) const TABLES: [&str; 4] = ["series", "points", "jobs", "results"];
+
+/// How long `init-store` and `serve` wait for tables that DynamoDB is still creating (tables with
+/// indexes take a minute or more on AWS).
+pub const ACTIVE_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// What keeps a table from use: `None` when it and its indexes are ACTIVE, otherwise a reason
+/// such as `missing` or `CREATING` (or `index by_status CREATING`).
+async fn not_active(d: &DynamoStore, suffix: &str) -> Result<Option<String>> {
+    let out = match d
+        .client
+        .describe_table()
+        .table_name(d.table(suffix))
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if e.code() == Some("ResourceNotFoundException") => {
+            return Ok(Some("missing".into()))
+        }
+        Err(e) => return Err(aws_err(e)),
+    };
+    let Some(t) = out.table else {
+        return Ok(Some("missing".into()));
+    };
+    let status = t.table_status.as_ref().map(|s| s.as_str().to_owned());
+    if status.as_deref() != Some("ACTIVE") {
+        return Ok(Some(status.unwrap_or_else(|| "in an unknown state".into())));
+    }
+    for g in t.global_secondary_indexes() {
+        let st = g.index_status.as_ref().map(|s| s.as_str()).unwrap_or("");
+        if st != "ACTIVE" {
+            return Ok(Some(format!(
+                "index {} {st}",
+                g.index_name().unwrap_or("?")
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Waits until every table and index is ACTIVE, at most `bound`, calling `say` with each new
+/// reason it waits for. A missing table is an error unless `wait_missing` (right after
+/// `create_table`, a table may not be visible yet on every endpoint).
+pub async fn wait_active(
+    d: &DynamoStore,
+    bound: std::time::Duration,
+    wait_missing: bool,
+    say: &mut (dyn for<'a> FnMut(&'a str) + Send),
+) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + bound;
+    let mut last_said = String::new();
+    loop {
+        let mut waiting = Vec::new();
+        for suffix in TABLES {
+            if let Some(why) = not_active(d, suffix).await? {
+                if why == "missing" && !wait_missing {
+                    return Err(Error::Unavailable(format!(
+                        "dynamodb table {} is missing: create the tables with `tsfn init-store`",
+                        d.table(suffix)
+                    )));
+                }
+                waiting.push(format!("{} ({why})", d.table(suffix)));
+            }
+        }
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let line = format!(
+            "waiting for dynamodb tables to be ACTIVE: {}",
+            waiting.join(", ")
+        );
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::Unavailable(format!(
+                "dynamodb tables not ACTIVE after {} s: {}",
+                bound.as_secs(),
+                waiting.join(", ")
+            )));
+        }
+        if line != last_said {
+            say(&line);
+            last_said = line;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}

@@ -3,8 +3,17 @@
 //!
 //! Contract details every backend must honour (the conformance suite checks them):
 //! - points are unique per `(series, t)`: writing an existing `t` replaces its value;
-//! - `write_points` receives points sorted by `t` without duplicates and creates the series when
-//!   missing; a failed write leaves nothing behind (all or nothing);
+//! - `write_points` receives points sorted by `t` without duplicates, every one already validated
+//!   (so no backend rejects a point it was given), and creates the series when missing. Every
+//!   finite f64 comes back bit for bit, -0.0 included;
+//! - a body whose write fails part-way is not all or nothing everywhere: SQLite writes it in one
+//!   transaction (all or nothing); Redis in atomic scripts of 20,000 points (so a body of at most
+//!   that many is all or nothing); DynamoDB in batches of 25. A failure that may leave part of a
+//!   body written is an `Unavailable` whose message says so and that resending is safe, which it
+//!   is because rewriting a point is idempotent. Concurrent writes of the same `t`: the last one
+//!   wins per point (SQLite, and Redis up to 20,000 points, also keep each body whole);
+//! - `updated` is when the metadata was last written (`put_series`, or the write that created the
+//!   series); point writes and deletes leave it alone;
 //! - reads of a missing series return `Error::NotFound`, never an empty success.
 
 use std::sync::Arc;
@@ -43,6 +52,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Cheap reachability check used by `/ready`.
     async fn ping(&self) -> Result<()>;
+
+    /// Waits, bounded, for a store that is still being set up (DynamoDB tables in CREATING)
+    /// before a long-running process starts; `say` reports what it waits for.
+    async fn wait_ready(&self, say: &mut (dyn for<'a> FnMut(&'a str) + Send)) -> Result<()> {
+        let _ = say;
+        Ok(())
+    }
 
     /// Every series, ordered by id.
     async fn list_series(&self) -> Result<Vec<SeriesInfo>>;
@@ -170,19 +186,23 @@ pub fn compiled_backends() -> Vec<&'static str> {
 }
 
 /// Creates what the store needs before first use: the DynamoDB tables (the other backends create
-/// their schema when they open). Returns a line per thing created.
-pub async fn init(url: &str) -> Result<Vec<String>> {
+/// their schema when they open), and waits until they can be used. `say` gets a line per table
+/// created and per state waited for.
+pub async fn init(url: &str, say: &mut (dyn for<'a> FnMut(&'a str) + Send)) -> Result<()> {
     #[cfg(feature = "dynamodb")]
     if let Some(prefix) = url.strip_prefix("dynamodb://") {
         let d = dynamo::DynamoStore::open(prefix).await?;
-        return dynamo_jobs::init_tables(&d).await.map(|t| {
-            t.into_iter()
-                .map(|t| format!("created table {t}"))
-                .collect()
-        });
+        for t in dynamo_jobs::init_tables(&d).await? {
+            say(&format!("created table {t}"));
+        }
+        // DynamoDB answers CreateTable at once and builds the table (and its indexes) after.
+        dynamo_jobs::wait_active(&d, dynamo_jobs::ACTIVE_WAIT, true, say).await?;
+        say("every table and index is ACTIVE");
+        return Ok(());
     }
     open(url).await?;
-    Ok(Vec::new())
+    let _ = say;
+    Ok(())
 }
 
 pub(crate) fn not_found(id: &SeriesId) -> Error {

@@ -53,8 +53,6 @@ if redis.call('EXISTS', ser) == 0 then
   redis.call('HSET', ser, 'meta', ARGV[3], 'created', ARGV[2], 'updated', ARGV[2])
   redis.call('ZADD', idx, 0, ARGV[1])
   created = 1
-else
-  redis.call('HSET', ser, 'updated', ARGV[2])
 end
 local maxs = nil
 local last = redis.call('ZRANGE', pts, -1, -1, 'WITHSCORES')
@@ -95,9 +93,7 @@ return 1
 
 const DELETE_RANGE: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local n = redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[1], ARGV[2])
-if n > 0 then redis.call('HSET', KEYS[1], 'updated', ARGV[3]) end
-return n
+return redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[1], ARGV[2])
 "#;
 
 pub(super) fn encode_point(p: &Point) -> [u8; 16] {
@@ -401,10 +397,21 @@ impl Store for RedisStore {
         } else {
             points.chunks(WRITE_CHUNK).collect()
         };
-        let mut created = false;
+        let (mut created, mut written) = (false, 0);
         // Chunks keep each script short (Redis stays responsive, replies stay within the
-        // timeout); a few chunks travel per pipeline. Each chunk is atomic, and rewriting points
-        // is idempotent, so after a 503 mid-way the client simply sends the body again.
+        // timeout); a few chunks travel per pipeline. Each chunk is atomic, so a body of at most
+        // WRITE_CHUNK points is all or nothing; a larger one that fails part-way says how far it
+        // got, and since rewriting points is idempotent the client simply sends it again.
+        let partial = |e: Error, written: usize| {
+            match e {
+            Error::Unavailable(m) if points.len() > WRITE_CHUNK => Error::Unavailable(format!(
+                "{m}; the first {written} of {} points (in time order) were written before the \
+                 failure and the rest may or may not have been: sending the same body again is safe",
+                points.len()
+            )),
+            e => e,
+        }
+        };
         for group in chunks.chunks(CHUNKS_PER_PIPELINE) {
             let mut loaded = false;
             loop {
@@ -425,6 +432,7 @@ impl Store for RedisStore {
                 match pipe.query_async::<Vec<i64>>(&mut self.conn()).await {
                     Ok(flags) => {
                         created |= flags.contains(&1);
+                        written += group.iter().map(|c| c.len()).sum::<usize>();
                         break;
                     }
                     // Redis restarted (script cache empty): load it and send the group again.
@@ -438,10 +446,10 @@ impl Store for RedisStore {
                             .arg(WRITE_POINTS)
                             .query_async(&mut self.conn())
                             .await
-                            .map_err(redis_err)?;
+                            .map_err(|e| partial(redis_err(e), written))?;
                         loaded = true;
                     }
-                    Err(e) => return Err(redis_err(e)),
+                    Err(e) => return Err(partial(redis_err(e), written)),
                 }
             }
         }
@@ -470,7 +478,6 @@ impl Store for RedisStore {
             .key(points_key(id.as_str()))
             .arg(score(range.lo()))
             .arg(score(range.hi()))
-            .arg(crate::app::now_ms())
             .invoke_async(&mut self.conn())
             .await
             .map_err(redis_err)?;

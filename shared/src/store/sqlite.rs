@@ -32,9 +32,24 @@ CREATE TABLE IF NOT EXISTS series (
 CREATE TABLE IF NOT EXISTS points (
     sid INTEGER NOT NULL,
     t   INTEGER NOT NULL,
-    v   REAL    NOT NULL,
+    v   BLOB    NOT NULL,
     PRIMARY KEY (sid, t)
 ) WITHOUT ROWID;
+";
+
+/// `v` is declared BLOB, not REAL, because a REAL column stores whole-number floats as integers
+/// and so gives back -0.0 as 0.0; a column without affinity keeps the 8-byte float as written.
+/// Databases made before that are converted once, on open.
+const MIGRATE_REAL_POINTS: &str = "
+CREATE TABLE points_new (
+    sid INTEGER NOT NULL,
+    t   INTEGER NOT NULL,
+    v   BLOB    NOT NULL,
+    PRIMARY KEY (sid, t)
+) WITHOUT ROWID;
+INSERT INTO points_new (sid, t, v) SELECT sid, t, v FROM points;
+DROP TABLE points;
+ALTER TABLE points_new RENAME TO points;
 ";
 
 /// Rows per multi-row INSERT: fewer statement executions for bulk loads (3 params per row).
@@ -100,11 +115,13 @@ impl SqliteStore {
         }
         conn.set_prepared_statement_cache_capacity(32);
         // Schema creation takes the write lock so concurrent first starts do not race.
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {SCHEMA} {} COMMIT;",
-            jobs::SCHEMA
-        ))
-        .map_err(db_err)?;
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} {}", jobs::SCHEMA))
+            .and_then(|()| migrate(&conn))
+            .and_then(|()| conn.execute_batch("COMMIT"))
+            .map_err(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                db_err(e)
+            })?;
         Ok(conn)
     }
 
@@ -133,6 +150,20 @@ impl SqliteStore {
         self.conns.lock().unwrap().push(conn);
         out
     }
+}
+
+/// Brings a database written by an earlier version to the current schema (inside the schema
+/// transaction, so concurrent first opens convert it once).
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let v_type: String = conn.query_row(
+        "SELECT type FROM pragma_table_info('points') WHERE name = 'v'",
+        [],
+        |r| r.get(0),
+    )?;
+    if v_type.eq_ignore_ascii_case("REAL") {
+        conn.execute_batch(MIGRATE_REAL_POINTS)?;
+    }
+    Ok(())
 }
 
 pub(super) fn db_err(e: rusqlite::Error) -> Error {
@@ -306,13 +337,9 @@ impl Store for SqliteStore {
         let id = id.as_str().to_owned();
         self.with(move |c| {
             let tx = write_tx(c)?;
+            // `updated` is when the metadata was last written, so point writes leave it alone.
             let (sid, created) = match sid_of(&tx, &id)? {
-                Some(sid) => {
-                    tx.prepare_cached("UPDATE series SET updated = ?2 WHERE sid = ?1")
-                        .and_then(|mut s| s.execute(params![sid, now]))
-                        .map_err(db_err)?;
-                    (sid, false)
-                }
+                Some(sid) => (sid, false),
                 None => {
                     let meta = serde_json::to_string(&SeriesMeta::default()).expect("serializable");
                     tx.prepare_cached(

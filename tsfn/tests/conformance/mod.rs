@@ -16,7 +16,9 @@ macro_rules! conformance_tests {
             pagination_over_pages, bucket_aggregates, bucket_pagination, single_points,
             delete_range, stats_values, idempotent_rewrites, not_found_errors,
             write_errors_name_the_spot, rejected_bulk_writes_write_nothing, query_errors,
-            routing_errors, timestamps_forms,
+            routing_errors, timestamps_forms, values_round_trip_bit_for_bit,
+            fractional_epochs_exact, buckets_stay_in_range, rejected_bodies_write_nothing,
+            concurrent_writers_last_wins_per_point, updated_tracks_metadata,
             job_lifecycle, job_validation, job_kinds, job_plots, job_big_result);
         $crate::conformance_tests!(@with_start $start;
             job_queue_without_workers);
@@ -1076,4 +1078,495 @@ pub fn job_queue_without_workers(start: Start) {
         s.get("/jobs").expect(200)["jobs"].as_array().unwrap().len(),
         4
     );
+}
+
+// ---- exactness ----
+
+/// Deterministic pseudo-random numbers (xorshift64*), so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// Finite doubles that are hard to carry exactly: the edges of the range, subnormals, -0.0,
+/// values whose shortest form has 17 digits, random bit patterns across every exponent, and
+/// random walks with 4 decimals as sensors write them.
+fn hard_doubles(n: usize, seed: u64) -> Vec<f64> {
+    let mut out = vec![
+        5e-324,
+        -5e-324,
+        2.2250738585072014e-308,
+        2.225073858507201e-308,
+        1.7976931348623157e308,
+        -1.7976931348623157e308,
+        -0.0,
+        0.0,
+        -13.567285807021179,
+        123456789.12345679,
+        1e-131,
+        1e300,
+        -1e300,
+        1e126,
+        1e-200,
+        0.1,
+        1.0 / 3.0,
+        9007199254740993.0,
+        f64::EPSILON,
+    ];
+    let mut rng = Rng(seed);
+    let mut walk = 20.0f64;
+    while out.len() < n {
+        let r = rng.next();
+        let v = match r % 3 {
+            0 => f64::from_bits(rng.next()),
+            1 => {
+                (rng.next() >> 11) as f64 / (1u64 << 53) as f64
+                    * 10f64.powi((r >> 8) as i32 % 40 - 20)
+            }
+            _ => {
+                walk += ((rng.next() % 2001) as f64 - 1000.0) / 10_000.0;
+                (walk * 10_000.0).round() / 10_000.0
+            }
+        };
+        if v.is_finite() {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Every value of `series` in time order, read page by page.
+fn all_values(s: &Server, series: &str) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    let mut path = format!("/series/{series}/points?limit=10000");
+    loop {
+        let page = s.get(&path).expect(200);
+        for p in page["points"].as_array().unwrap() {
+            let v = p["v"]
+                .as_f64()
+                .unwrap_or_else(|| panic!("value is not a number: {p}"));
+            out.push((p["t"].as_str().unwrap().to_owned(), v));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/series/{series}/points?limit=10000&cursor={c}"),
+            None => return out,
+        }
+    }
+}
+
+#[track_caller]
+fn assert_bits(got: &[(String, f64)], want: &[f64], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: point count");
+    for (i, ((t, g), w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(
+            g.to_bits(),
+            w.to_bits(),
+            "{what}: point {i} at {t}: wrote {w:e}, read back {g:e}"
+        );
+    }
+}
+
+/// Every finite double comes back bit for bit, whichever format wrote it (issue: JSON lost the
+/// last digit of one double in ten; DynamoDB could not hold values outside its number range).
+pub fn values_round_trip_bit_for_bit(s: &Server) {
+    let n = 1500;
+    let values = hard_doubles(n, 0x9e37_79b9_7f4a_7c15);
+    let t = |i: usize| 1_700_000_000 + i as i64;
+    let formats: [(&str, &str, String); 5] = [
+        (
+            "json-objects",
+            "application/json",
+            serde_json::to_string(
+                &values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| json!({"t": t(i), "v": v}))
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap(),
+        ),
+        (
+            "json-pairs",
+            "application/json",
+            serde_json::to_string(
+                &values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| json!([t(i), v]))
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap(),
+        ),
+        (
+            "ndjson",
+            "application/x-ndjson",
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("{}\n", json!({"t": t(i), "v": v})))
+                .collect(),
+        ),
+        (
+            // Plain decimals (5e-324 as 324 digits) and exponent form, alternately.
+            "csv",
+            "text/csv",
+            std::iter::once("t,v\n".to_owned())
+                .chain(values.iter().enumerate().map(|(i, v)| {
+                    if i % 2 == 0 {
+                        format!("{},{v}\n", t(i))
+                    } else {
+                        format!("{},{v:e}\n", t(i))
+                    }
+                }))
+                .collect(),
+        ),
+        (
+            // Hand-written JSON numbers in exponent form, which serializers also emit.
+            "json-exponents",
+            "application/json",
+            format!(
+                "[{}]",
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| format!("[{},{v:e}]", t(i)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        ),
+    ];
+    for (name, ct, body) in formats {
+        let series = format!("exact.{name}");
+        let r = s.send("POST", &format!("/series/{series}/points"), Some(ct), body);
+        assert_eq!(r.status, 201, "{name}: {}", r.text());
+        assert_bits(&all_values(s, &series), &values, name);
+    }
+    // One point at a time, and each read back on its own.
+    for (i, v) in values.iter().take(40).enumerate() {
+        s.put_json(
+            &format!("/series/exact.single/points/{}", t(i)),
+            &json!({"v": v}),
+        )
+        .expect(200);
+        let got = s
+            .get(&format!("/series/exact.single/points/{}", t(i)))
+            .expect(200);
+        assert_eq!(
+            got["v"].as_f64().unwrap().to_bits(),
+            v.to_bits(),
+            "single {v:e}"
+        );
+    }
+    // Statistics over values that reach the edges stay finite where they are defined.
+    let stats = s.get("/series/exact.csv/stats").expect(200);
+    assert_eq!(stats["max"].as_f64().unwrap(), 1.7976931348623157e308);
+    assert_eq!(stats["min"].as_f64().unwrap(), -1.7976931348623157e308);
+}
+
+/// Fractional epoch seconds are read from their digits: 1.001 s is 1001 ms, in every place a
+/// timestamp is accepted (issue: 1.001 became 1000 ms and 1.005 became 1004 ms).
+pub fn fractional_epochs_exact(s: &Server) {
+    let want = |ms: i64| tsfn_shared::time::format(ms);
+    s.send("POST", "/series/frac.json/points", Some("application/json"),
+        r#"[[1.001, 1], ["1.005", 2], {"t": 1.005, "v": 3.5}, [1.7e0, 4], [2.0049999, 5], [-1.001, 6], ["1700000000.123", 7], [1700000000123.9, 8]]"#)
+        .expect(201);
+    let got: Vec<String> = all_values(s, "frac.json")
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(
+        got,
+        [-1001, 1001, 1005, 1700, 2004, 1_700_000_000_123]
+            .map(want)
+            .to_vec(),
+        "JSON body"
+    );
+    s.send(
+        "POST",
+        "/series/frac.ndjson/points",
+        Some("application/x-ndjson"),
+        "{\"t\":1.001,\"v\":1}\n{\"t\":\"0.29\",\"v\":2}\n{\"t\":1714521600.001,\"v\":3}\n",
+    )
+    .expect(201);
+    let got: Vec<String> = all_values(s, "frac.ndjson")
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(
+        got,
+        [290, 1001, 1_714_521_600_001].map(want).to_vec(),
+        "NDJSON body"
+    );
+    s.send(
+        "POST",
+        "/series/frac.csv/points",
+        Some("text/csv"),
+        "t,v\n1.001,1\n\"1.005\",2\n1714521600.999,3\n-0.0005,4\n",
+    )
+    .expect(201);
+    let got: Vec<String> = all_values(s, "frac.csv")
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(
+        got,
+        [-1, 1001, 1005, 1_714_521_600_999].map(want).to_vec(),
+        "CSV body"
+    );
+    // The `{t}` path part, and `from`/`to` in queries.
+    s.put_json("/series/frac.path/points/1.005", &json!({"v": 1}))
+        .expect(200);
+    s.put_json("/series/frac.path/points/1.001", &json!({"v": 2}))
+        .expect(200);
+    assert_eq!(
+        s.get("/series/frac.path/points/1970-01-01T00:00:01.005Z")
+            .expect(200)["v"],
+        1.0
+    );
+    assert_eq!(
+        s.get("/series/frac.path/points/1.001").expect(200)["t"],
+        want(1001)
+    );
+    let page = s
+        .get("/series/frac.path/points?from=1.002&to=1.006")
+        .expect(200);
+    assert_eq!(page["points"], json!([{"t": want(1005), "v": 1.0}]));
+    let page = s
+        .get("/series/frac.path/points?from=1.001&to=1.005")
+        .expect(200);
+    assert_eq!(page["points"], json!([{"t": want(1001), "v": 2.0}]));
+}
+
+/// A timestamp tsfn prints is RFC 3339 in years 0000-9999: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+#[track_caller]
+fn assert_rfc3339(t: &str) {
+    let b = t.as_bytes();
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+    assert!(
+        b.len() == 24
+            && digits.iter().all(|&i| b[i].is_ascii_digit())
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && b[19] == b'.'
+            && b[23] == b'Z',
+        "not an RFC 3339 timestamp: {t:?}"
+    );
+}
+
+/// Buckets never start outside years 0000-9999: a width whose epoch-aligned bucket would is a
+/// 400 naming `every` (issue: year 0000 with every=1w printed "000/-12-30T...").
+pub fn buckets_stay_in_range(s: &Server) {
+    s.put_json("/series/edge/points/0000-01-01T00:00:00Z", &json!({"v": 1}))
+        .expect(200);
+    s.put_json(
+        "/series/edge/points/0000-01-01T12:00:00.5Z",
+        &json!({"v": 2}),
+    )
+    .expect(200);
+    s.put_json(
+        "/series/edge/points/9999-12-31T23:59:59.999Z",
+        &json!({"v": 4}),
+    )
+    .expect(200);
+    for every in [
+        "1w",
+        "1000000d",
+        "7h",
+        "9223372036854775807ms",
+        "999999999999w",
+    ] {
+        let e = s
+            .get(&format!("/series/edge/points?every={every}&agg=sum"))
+            .expect_error(400, Some("every"));
+        assert!(
+            !e["error"]["message"].as_str().unwrap().contains("ms ms"),
+            "{e}"
+        );
+    }
+    // Widths that divide a day start every bucket on a day boundary, inside the range.
+    for every in ["1d", "1h", "500ms"] {
+        for order in ["asc", "desc"] {
+            let page = s
+                .get(&format!(
+                    "/series/edge/points?every={every}&agg=sum&order={order}"
+                ))
+                .expect(200);
+            let pts = page["points"].as_array().unwrap();
+            assert!(pts.len() >= 2, "{page}");
+            for p in pts {
+                assert_rfc3339(p["t"].as_str().unwrap());
+            }
+        }
+    }
+    let page = s.get("/series/edge/points?every=1d&agg=sum").expect(200);
+    assert_eq!(
+        page["points"][0],
+        json!({"t": "0000-01-01T00:00:00.000Z", "v": 3.0})
+    );
+    assert_eq!(page["points"][1]["t"], "9999-12-31T00:00:00.000Z");
+    // The range in time stays as it was: a query over the last millisecond.
+    let page = s
+        .get("/series/edge/points?from=9999-12-31T23:59:59.999Z&every=1w&agg=sum")
+        .expect(200);
+    assert_eq!(page["points"][0]["t"], "9999-12-30T00:00:00.000Z");
+    // A cursor cannot carry a time outside the range (it is only ever issued inside it).
+    for raw in [
+        "a:-9223372036854775808",
+        "d:-9223372036854775808",
+        "a:9223372036854775807",
+    ] {
+        use base64::Engine;
+        let c = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+        s.get(&format!(
+            "/series/edge/points?cursor={c}&order={}",
+            if raw.starts_with('a') { "asc" } else { "desc" }
+        ))
+        .expect_error(400, Some("cursor"));
+    }
+    // A resample job checks the same: it fails saying why, or succeeds with valid times.
+    let id = submit(
+        s,
+        json!({"kind": "resample", "series": "edge", "params": {"every": "1w"}}),
+    );
+    let job = wait_job(s, &id);
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(job["error"].to_string().contains("every"), "{job}");
+    let id = submit(
+        s,
+        json!({"kind": "resample", "series": "edge", "params": {"every": "1d", "agg": "sum"}}),
+    );
+    assert_eq!(wait_job(s, &id)["status"], "succeeded");
+    let result = s.get(&format!("/jobs/{id}/result")).expect(200);
+    assert_eq!(
+        result["points"][0],
+        json!({"t": "0000-01-01T00:00:00.000Z", "v": 3.0})
+    );
+    for p in result["points"].as_array().unwrap() {
+        assert_rfc3339(p["t"].as_str().unwrap());
+    }
+}
+
+/// Bodies that fail validation write nothing, whatever the format and wherever the bad point
+/// is; values that are merely extreme are not rejected on any store.
+pub fn rejected_bodies_write_nothing(s: &Server) {
+    let good: Vec<Value> = (0..200)
+        .map(|i| json!([1_700_000_000 + i, i as f64 * 1e300]))
+        .collect();
+    for (i, bad) in ["1e999", "\"x\"", "null", "true"].iter().enumerate() {
+        let mut body: Vec<String> = good.iter().map(|p| p.to_string()).collect();
+        body.insert(37 + i * 40, format!("[1800000000,{bad}]"));
+        let series = format!("reject{i}");
+        s.send(
+            "POST",
+            &format!("/series/{series}/points"),
+            Some("application/json"),
+            format!("[{}]", body.join(",")),
+        )
+        .expect_error(400, Some(&format!("points[{}]", 37 + i * 40)));
+        let nd: String = body
+            .iter()
+            .map(|p| {
+                let a: Value = serde_json::from_str(p).unwrap_or(Value::Null);
+                if a.is_null() {
+                    format!("{{\"t\":1800000000,\"v\":{bad}}}\n")
+                } else {
+                    format!("{{\"t\":{},\"v\":{}}}\n", a[0], a[1])
+                }
+            })
+            .collect();
+        s.send(
+            "POST",
+            &format!("/series/{series}/points"),
+            Some("application/x-ndjson"),
+            nd,
+        )
+        .expect_error(400, Some(&format!("line {}", 38 + i * 40)));
+        s.get(&format!("/series/{series}")).expect_error(404, None);
+    }
+    // The same body without the bad point is stored whole.
+    s.post_json("/series/reject0/points", &Value::Array(good.clone()))
+        .expect(201);
+    assert_eq!(s.get("/series/reject0").expect(200)["count"], 200);
+}
+
+/// Sixteen bodies writing the same timestamps at once: every point holds a value one of them
+/// wrote (last writer wins per point), none is lost; on SQLite and Redis each body is also
+/// applied whole, so every point holds the same writer's value.
+pub fn concurrent_writers_last_wins_per_point(s: &Server) {
+    let n = 300;
+    std::thread::scope(|scope| {
+        for w in 0..16 {
+            scope.spawn(move || {
+                let body: Vec<Value> = (0..n)
+                    .map(|i| json!([1_700_000_000 + i, w as f64 + i as f64 / 1000.0]))
+                    .collect();
+                let r = s.post_json("/series/race/points", &Value::Array(body));
+                assert!(
+                    r.status == 200 || r.status == 201,
+                    "writer {w}: {}",
+                    r.text()
+                );
+            });
+        }
+    });
+    let got = all_values(s, "race");
+    assert_eq!(got.len(), n as usize);
+    let writers: Vec<i64> = got
+        .iter()
+        .enumerate()
+        .map(|(i, (_, v))| {
+            let w = (v - i as f64 / 1000.0).round();
+            assert!(
+                (0.0..16.0).contains(&w) && (w + i as f64 / 1000.0) == *v,
+                "point {i}: {v}"
+            );
+            w as i64
+        })
+        .collect();
+    if !s.store.starts_with("dynamodb://") {
+        assert!(
+            writers.iter().all(|w| *w == writers[0]),
+            "bodies interleaved: {writers:?}"
+        );
+    }
+}
+
+/// `updated` is when the metadata was last written: point writes and deletes leave it alone.
+pub fn updated_tracks_metadata(s: &Server) {
+    let v = s
+        .put_json("/series/upd", &json!({"name": "first"}))
+        .expect(201);
+    let (created, updated) = (v["created"].clone(), v["updated"].clone());
+    assert_eq!(created, updated);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    s.write("upd", &[(1, 1.0), (2, 2.0)]);
+    s.delete("/series/upd/points?from=2").expect(200);
+    s.put_json("/series/upd/points/3", &json!({"v": 3}))
+        .expect(200);
+    s.delete("/series/upd/points/3").expect(204);
+    let v = s.get("/series/upd").expect(200);
+    assert_eq!((&v["created"], &v["updated"]), (&created, &updated), "{v}");
+    assert_eq!(v["count"], 1);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let v = s
+        .put_json("/series/upd", &json!({"name": "second"}))
+        .expect(200);
+    assert_eq!(v["created"], created);
+    assert!(
+        v["updated"].as_str().unwrap() > updated.as_str().unwrap(),
+        "{v}"
+    );
+    // A series created by a point write: created and updated are that write.
+    s.write("upd2", &[(1, 1.0)]);
+    let v = s.get("/series/upd2").expect(200);
+    assert_eq!(v["created"], v["updated"]);
 }
