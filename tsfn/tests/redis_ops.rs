@@ -183,3 +183,68 @@ fn concurrent_writers_lose_nothing() {
         assert!((0.0..32.0).contains(&v) && v.fract() == 0.0, "{pt}");
     }
 }
+
+fn redis_cli(port: u16, args: &[&str]) -> String {
+    let out = std::process::Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("redis-cli (installed with redis-server)");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A body larger than one atomic chunk that Redis refuses part-way (maxmemory reached): the 503
+/// says how many points were written and that resending is safe, the count it gives is what the
+/// store holds at least, and resending once Redis has room stores the body whole and exact.
+#[test]
+fn partial_write_says_what_was_written_and_resending_is_safe() {
+    let s = Server::redis(&[]);
+    let port = s.redis.as_ref().unwrap().port;
+    s.write("warm", &[(1, 1.0)]);
+    let info = redis_cli(port, &["INFO", "memory"]);
+    let used: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("used_memory");
+    // Room for a few tens of thousands of points, not for all 150,000.
+    let limit = (used + 4_000_000).to_string();
+    assert_eq!(
+        redis_cli(port, &["CONFIG", "SET", "maxmemory", &limit]),
+        "OK"
+    );
+    let n = 150_000i64;
+    let body: Vec<serde_json::Value> = (0..n)
+        .map(|i| json!([1_700_000_000_000i64 + i, i as f64 + 0.5]))
+        .collect();
+    let body = serde_json::Value::Array(body);
+    let r = s.post_json("/series/big/points", &body);
+    let v = r.expect_error(503, None);
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("out of memory"), "{msg}");
+    assert!(msg.contains("sending the same body again is safe"), "{msg}");
+    let written: i64 = msg
+        .split("the first ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no count of written points in {msg:?}"));
+    assert!(
+        msg.contains(&format!("the first {written} of {n} points")),
+        "{msg}"
+    );
+    assert!(written > 0 && written < n, "{msg}");
+    let count = s.get("/series/big").expect(200)["count"].as_i64().unwrap();
+    assert!(
+        count >= written && count < n,
+        "stored {count}, said {written}"
+    );
+
+    assert_eq!(redis_cli(port, &["CONFIG", "SET", "maxmemory", "0"]), "OK");
+    s.post_json("/series/big/points", &body).expect(200);
+    let info = s.get("/series/big").expect(200);
+    assert_eq!(info["count"], n);
+    let last = s.get("/series/big/points?order=desc&limit=1").expect(200);
+    assert_eq!(last["points"][0]["v"], (n - 1) as f64 + 0.5);
+}

@@ -130,6 +130,10 @@ pub(super) fn redis_err(e: redis::RedisError) -> Error {
         Error::Unavailable(format!("redis unreachable: {e}"))
     } else {
         match e.kind() {
+            // maxmemory reached: writes fail until memory is freed or the limit raised.
+            _ if e.code() == Some("OOM") => {
+                Error::Unavailable(format!("redis is out of memory (maxmemory): {e}"))
+            }
             redis::ErrorKind::Server(
                 redis::ServerErrorKind::BusyLoading
                 | redis::ServerErrorKind::TryAgain
@@ -416,6 +420,8 @@ impl Store for RedisStore {
             let mut loaded = false;
             loop {
                 let mut pipe = redis::pipe();
+                // Each chunk's own reply, so a failure part-way tells how many were written.
+                pipe.ignore_errors();
                 for chunk in group {
                     let c = pipe
                         .cmd("EVALSHA")
@@ -429,14 +435,31 @@ impl Store for RedisStore {
                         c.arg(p.t).arg(&encode_point(p)[..]);
                     }
                 }
-                match pipe.query_async::<Vec<i64>>(&mut self.conn()).await {
-                    Ok(flags) => {
-                        created |= flags.contains(&1);
-                        written += group.iter().map(|c| c.len()).sum::<usize>();
+                let replies: Vec<redis::RedisResult<i64>> = pipe
+                    .query_async(&mut self.conn())
+                    .await
+                    .map_err(|e| partial(redis_err(e), written))?;
+                let (mut in_order, mut failed) = (0, None);
+                for (chunk, reply) in group.iter().zip(replies) {
+                    match reply {
+                        Ok(flag) => {
+                            created |= flag == 1;
+                            if failed.is_none() {
+                                in_order += chunk.len();
+                            }
+                        }
+                        Err(e) => {
+                            failed.get_or_insert(e);
+                        }
+                    }
+                }
+                match failed {
+                    None => {
+                        written += in_order;
                         break;
                     }
                     // Redis restarted (script cache empty): load it and send the group again.
-                    Err(e)
+                    Some(e)
                         if !loaded
                             && e.kind()
                                 == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
@@ -449,7 +472,7 @@ impl Store for RedisStore {
                             .map_err(|e| partial(redis_err(e), written))?;
                         loaded = true;
                     }
-                    Err(e) => return Err(partial(redis_err(e), written)),
+                    Some(e) => return Err(partial(redis_err(e), written + in_order)),
                 }
             }
         }
