@@ -14,7 +14,7 @@ fn default_bins() -> usize {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HistogramParams {
-    #[serde(default = "default_bins")]
+    #[serde(default = "default_bins", deserialize_with = "crate::json::whole")]
     pub bins: usize,
     #[serde(default)]
     pub min: Option<f64>,

@@ -36,10 +36,10 @@ pub struct PlotParams {
     #[serde(default)]
     pub format: ImageFormat,
     /// Image width in pixels, 200 to 4000.
-    #[serde(default = "default_width")]
+    #[serde(default = "default_width", deserialize_with = "crate::json::whole")]
     pub width: u32,
     /// Image height in pixels, 150 to 3000.
-    #[serde(default = "default_height")]
+    #[serde(default = "default_height", deserialize_with = "crate::json::whole")]
     pub height: u32,
     /// At most 200 characters; without it the chart takes the default title it is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,8 +142,11 @@ mod tests {
         let de = &mut serde_json::Deserializer::from_str(r#"{"format": "gif"}"#);
         let e = serde_path_to_error::deserialize::<_, PlotParams>(de).unwrap_err();
         assert_eq!(e.path().to_string(), "format");
-        let e = serde_json::from_str::<PlotParams>(r#"{"width": -5}"#);
-        assert!(e.is_err());
+        // An integer beyond the type still reaches validation, which names the bounds.
+        let p = serde_json::from_str::<PlotParams>(r#"{"width": -5}"#).unwrap();
+        assert_eq!(field(p), "params.width");
+        let p = serde_json::from_str::<PlotParams>(r#"{"height": 1e3}"#);
+        assert!(p.is_err(), "a float is not a pixel count");
         let e = serde_json::from_str::<PlotParams>(r#"{"colour": "red"}"#)
             .unwrap_err()
             .to_string();

@@ -17,7 +17,8 @@ macro_rules! conformance_tests {
             delete_range, stats_values, idempotent_rewrites, not_found_errors,
             write_errors_name_the_spot, rejected_bulk_writes_write_nothing, query_errors,
             routing_errors, timestamps_forms,
-            job_lifecycle, job_validation, job_kinds, job_plots, job_big_result);
+            job_lifecycle, job_validation, job_kinds, job_plots, job_big_result,
+            bodies_must_be_objects, wrong_types_name_the_field);
         $crate::conformance_tests!(@with_start $start;
             job_queue_without_workers);
     };
@@ -1076,4 +1077,278 @@ pub fn job_queue_without_workers(start: Start) {
         s.get("/jobs").expect(200)["jobs"].as_array().unwrap().len(),
         4
     );
+}
+
+/// A body that must be an object rejects every other JSON value, naming `body`, and stores
+/// nothing (serde would otherwise read `["n","u","d",{}]` as name, unit, description, labels).
+pub fn bodies_must_be_objects(s: &Server) {
+    let not_objects = [
+        r#"["n","u","d",{}]"#,
+        "[1]",
+        "[1,2]",
+        "[]",
+        r#""x""#,
+        "5",
+        "true",
+        "null",
+    ];
+    for body in not_objects {
+        for path in ["/series/x", "/series/x/points/2024-05-01", "/jobs"] {
+            let method = if path == "/jobs" { "POST" } else { "PUT" };
+            let v = s
+                .send(method, path, Some("application/json"), body)
+                .expect_error(400, Some("body"));
+            let msg = v["error"]["message"].as_str().unwrap();
+            assert!(msg.contains("JSON object"), "{method} {path} {body}: {v}");
+        }
+    }
+    s.get("/series/x").expect_error(404, None);
+    assert_eq!(s.get("/jobs").expect(200)["jobs"], json!([]));
+    // Objects still work, with the point's series created on the way.
+    s.put_json("/series/x/points/2024-05-01", &json!({"v": 1}))
+        .expect(200);
+    assert_eq!(s.get("/series/x/points/2024-05-01").expect(200)["v"], 1.0);
+    s.put_json("/series/x", &json!({"name": "n"})).expect(200);
+}
+
+/// Words that show a client the implementation instead of what to send.
+const RUST_WORDS: &[&str] = &[
+    "OneOrMany",
+    "Stamp",
+    "enum",
+    "struct",
+    "variant",
+    "u32",
+    "u64",
+    "usize",
+    "i64",
+    "i128",
+    "f64",
+    "sequence",
+    "map",
+    "unit value",
+    "Option",
+    "Value",
+];
+
+/// A field of the wrong type, anywhere a JSON body is read, is a 400 naming that field in a
+/// message that says what was expected in a user's words.
+pub fn wrong_types_name_the_field(s: &Server) {
+    s.write("a", &[(1, 1.0)]);
+    s.write("b", &[(1, 1.0)]);
+    // (body, field, words the message must hold)
+    let meta = [
+        (r#"{"name": 5}"#, "name", "must be a string, got 5"),
+        (r#"{"name": null}"#, "name", "must be a string, got null"),
+        (r#"{"unit": ["a"]}"#, "unit", "must be a string, got a list"),
+        (
+            r#"{"description": {}}"#,
+            "description",
+            "must be a string, got an object",
+        ),
+        (
+            r#"{"labels": ["a"]}"#,
+            "labels",
+            "must be a JSON object, got a list",
+        ),
+        (r#"{"labels": "a"}"#, "labels", "must be a JSON object"),
+        (
+            r#"{"labels": {"k": 1}}"#,
+            "labels.k",
+            "must be a string, got 1",
+        ),
+    ];
+    let point = [
+        (r#"{"v": "1"}"#, "v", r#"must be a number, got "1""#),
+        (r#"{"v": true}"#, "v", "must be a number, got true"),
+        (r#"{"v": null}"#, "v", "must be a number, got null"),
+        (r#"{"v": [1]}"#, "v", "must be a number, got a list"),
+    ];
+    let job = [
+        (r#"{"kind": 5, "series": "a"}"#, "kind", "got 5"),
+        (r#"{"kind": ["plot"], "series": "a"}"#, "kind", "got a list"),
+        (r#"{"kind": "summary", "series": 5}"#, "series", "got 5"),
+        (r#"{"kind": "summary", "series": [5]}"#, "series", "got 5"),
+        (
+            r#"{"kind": "summary", "series": {}}"#,
+            "series",
+            "got an object",
+        ),
+        (
+            r#"{"kind": "summary", "series": "a", "from": true}"#,
+            "from",
+            "got true",
+        ),
+        (
+            r#"{"kind": "summary", "series": "a", "to": []}"#,
+            "to",
+            "got a list",
+        ),
+        (
+            r#"{"kind": "summary", "series": "a", "params": "x"}"#,
+            "params",
+            r#"got "x""#,
+        ),
+    ];
+    // (kind, params, param, words the message must hold)
+    let params = [
+        (
+            "plot",
+            r#"{"format": 5}"#,
+            "format",
+            "must be a string, got 5",
+        ),
+        ("plot", r#"{"format": ["svg"]}"#, "format", "got a list"),
+        (
+            "plot",
+            r#"{"format": "gif"}"#,
+            "format",
+            "must be `png` or `svg`",
+        ),
+        (
+            "plot",
+            r#"{"width": "800"}"#,
+            "width",
+            r#"must be a whole number, got "800""#,
+        ),
+        ("plot", r#"{"width": -5}"#, "width", "from 200 to 4000"),
+        (
+            "plot",
+            r#"{"height": 1.5}"#,
+            "height",
+            "must be a whole number, got 1.5",
+        ),
+        (
+            "plot",
+            r#"{"title": 5}"#,
+            "title",
+            "must be a string, got 5",
+        ),
+        (
+            "plot",
+            r#"{"title": ["t"]}"#,
+            "title",
+            "must be a string, got a list",
+        ),
+        (
+            "histogram",
+            r#"{"bins": "5"}"#,
+            "bins",
+            "must be a whole number",
+        ),
+        (
+            "histogram",
+            r#"{"bins": 1e20}"#,
+            "bins",
+            "must be a whole number",
+        ),
+        (
+            "histogram",
+            r#"{"bins": 99999999999}"#,
+            "bins",
+            "from 1 to 1000",
+        ),
+        (
+            "histogram",
+            r#"{"min": "0"}"#,
+            "min",
+            r#"must be a number, got "0""#,
+        ),
+        (
+            "histogram",
+            r#"{"max": true}"#,
+            "max",
+            "must be a number, got true",
+        ),
+        (
+            "rolling",
+            r#"{"window": 2.5}"#,
+            "window",
+            "must be a whole number",
+        ),
+        ("rolling", r#"{"window": -1}"#, "window", "from 2 to 10000"),
+        (
+            "rolling",
+            r#"{"stat": 5}"#,
+            "stat",
+            "must be a string, got 5",
+        ),
+        ("rolling", r#"{"stat": "mode"}"#, "stat", "`median`"),
+        (
+            "resample",
+            r#"{"every": 5}"#,
+            "every",
+            "must be a string, got 5",
+        ),
+        (
+            "resample",
+            r#"{"every": "1h", "agg": ["sum"]}"#,
+            "agg",
+            "got a list",
+        ),
+        (
+            "anomalies",
+            r#"{"window": "30"}"#,
+            "window",
+            "must be a whole number",
+        ),
+        (
+            "anomalies",
+            r#"{"threshold": "3"}"#,
+            "threshold",
+            "must be a number",
+        ),
+        (
+            "correlation",
+            r#"{"every": 3600}"#,
+            "every",
+            "must be a string, got 3600",
+        ),
+        (
+            "correlation",
+            r#"{"agg": null}"#,
+            "agg",
+            "must be a string, got null",
+        ),
+        ("summary", r#"{"bins": 3}"#, "bins", "unknown field `bins`"),
+        (
+            "trend",
+            r#"{"degree": "2"}"#,
+            "degree",
+            "unknown field `degree`",
+        ),
+    ];
+    // (path, body, field, words)
+    let mut cases: Vec<(&str, String, String, &str)> = Vec::new();
+    for (path, table) in [
+        ("/series/tx", &meta[..]),
+        ("/series/tx/points/2024-05-01", &point[..]),
+        ("/jobs", &job[..]),
+    ] {
+        for &(body, field, want) in table {
+            cases.push((path, body.to_owned(), field.to_owned(), want));
+        }
+    }
+    for (kind, p, param, want) in params {
+        let series = if kind == "correlation" {
+            r#"["a", "b"]"#
+        } else {
+            r#""a""#
+        };
+        let body = format!(r#"{{"kind": "{kind}", "series": {series}, "params": {p}}}"#);
+        cases.push(("/jobs", body, format!("params.{param}"), want));
+    }
+    for (path, body, field, want) in cases {
+        let method = if path == "/jobs" { "POST" } else { "PUT" };
+        let r = s.send(method, path, Some("application/json"), body.clone());
+        let v = r.expect_error(400, Some(&field));
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(want), "{path} {body}: {msg:?} lacks {want:?}");
+        for w in RUST_WORDS {
+            assert!(!msg.contains(w), "{path} {body}: {msg:?} mentions {w:?}");
+        }
+    }
+    // Nothing was stored by the rejected requests.
+    s.get("/series/tx").expect_error(404, None);
+    assert_eq!(s.get("/jobs").expect(200)["jobs"], json!([]));
 }
