@@ -18,7 +18,7 @@ macro_rules! conformance_tests {
             write_errors_name_the_spot, rejected_bulk_writes_write_nothing, query_errors,
             routing_errors, timestamps_forms,
             job_lifecycle, job_validation, job_kinds, job_plots, job_big_result,
-            bodies_must_be_objects, wrong_types_name_the_field);
+            bodies_must_be_objects, wrong_types_name_the_field, histogram_edges);
         $crate::conformance_tests!(@with_start $start;
             job_queue_without_workers);
     };
@@ -1351,4 +1351,56 @@ pub fn wrong_types_name_the_field(s: &Server) {
     // Nothing was stored by the rejected requests.
     s.get("/series/tx").expect_error(404, None);
     assert_eq!(s.get("/jobs").expect(200)["jobs"], json!([]));
+}
+
+/// Histogram bins as the guide describes them: equal values get one bin of width 1 centred on
+/// them, and bin edges are numbers (never null) even when `max - min` overflows.
+pub fn histogram_edges(s: &Server) {
+    s.write(
+        "same",
+        &(0..30).map(|i| (1_000 + i, 5.0)).collect::<Vec<_>>(),
+    );
+    let (_, r) = run_job(s, json!({"kind": "histogram", "series": "same"}));
+    let v = r.json();
+    assert_eq!(
+        v["bins"],
+        json!([{"lo": 4.5, "hi": 5.5, "count": 30}]),
+        "{v}"
+    );
+    assert_eq!(
+        (v["min"].clone(), v["max"].clone()),
+        (json!(4.5), json!(5.5))
+    );
+    let edges_are_numbers = |v: &Value| {
+        let bins = v["bins"].as_array().unwrap();
+        for b in bins {
+            assert!(b["lo"].is_f64() && b["hi"].is_f64(), "{v}");
+        }
+        for w in bins.windows(2) {
+            assert_eq!(w[0]["hi"], w[1]["lo"], "{v}");
+            assert!(w[0]["lo"].as_f64() < w[1]["lo"].as_f64(), "{v}");
+        }
+        bins.iter()
+            .map(|b| b["count"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "histogram", "series": "same", "params": {"min": -1.7e308, "max": 1.7e308}}),
+    );
+    let v = r.json();
+    let counts = edges_are_numbers(&v);
+    assert_eq!(counts.len(), 20);
+    // The middle edge is 0, so the values (5) are all in bin 10.
+    assert_eq!(counts[10], 30, "{v}");
+    assert_eq!(v["bins"][0]["lo"], -1.7e308);
+    assert_eq!(v["bins"][19]["hi"], 1.7e308);
+    // The data's own range that wide.
+    s.write("wide", &[(1, -1.7e308), (2, 0.0), (3, 1.7e308)]);
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "histogram", "series": "wide", "params": {"bins": 4}}),
+    );
+    let v = r.json();
+    assert_eq!(edges_are_numbers(&v), [1, 0, 1, 1], "{v}");
 }
