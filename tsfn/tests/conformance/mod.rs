@@ -18,7 +18,8 @@ macro_rules! conformance_tests {
             write_errors_name_the_spot, rejected_bulk_writes_write_nothing, query_errors,
             routing_errors, timestamps_forms,
             job_lifecycle, job_validation, job_kinds, job_plots, job_big_result,
-            bodies_must_be_objects, wrong_types_name_the_field, histogram_edges);
+            bodies_must_be_objects, wrong_types_name_the_field, histogram_edges,
+            svg_text_is_xml);
         $crate::conformance_tests!(@with_start $start;
             job_queue_without_workers);
     };
@@ -1403,4 +1404,32 @@ pub fn histogram_edges(s: &Server) {
     );
     let v = r.json();
     assert_eq!(edges_are_numbers(&v), [1, 0, 1, 1], "{v}");
+}
+
+/// Any title, name or unit makes a well-formed SVG: XML forbids most control characters.
+pub fn svg_text_is_xml(s: &Server) {
+    s.write("ctl", &[(1, 1.0), (2, 2.0), (3, 1.5)]);
+    s.write("ctl2", &[(1, 2.0), (2, 1.0)]);
+    s.put_json(
+        "/series/ctl",
+        &json!({"name": "na\u{1}me\u{0}", "unit": "u\u{1b}[0m"}),
+    )
+    .expect(200);
+    s.put_json("/series/ctl2", &json!({"unit": "m"}))
+        .expect(200);
+    let (job, r) = run_job(
+        s,
+        json!({"kind": "plot", "series": ["ctl", "ctl2"], "params": {"format": "svg", "title": "a\u{0}b\u{1}c\t<&>\u{ffff}"}}),
+    );
+    assert_eq!(job["params"]["title"], "a\u{0}b\u{1}c\t<&>\u{ffff}");
+    let text = r.text();
+    let doc = roxmltree::Document::parse(&text)
+        .unwrap_or_else(|e| panic!("the SVG is not well-formed XML: {e}"));
+    let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    for want in ["abc <&>", "name (u[0m)"] {
+        assert!(
+            texts.iter().any(|t| t.contains(want)),
+            "{want:?} not in {texts:?}"
+        );
+    }
 }
