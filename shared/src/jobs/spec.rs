@@ -230,7 +230,7 @@ impl JobSpec {
             None | Some(Value::Null) => json!({}),
             Some(p) => p,
         };
-        let kind = Kind::parse(&kind, params)?;
+        let mut kind = Kind::parse(&kind, params)?;
         let names = series_names(fields.remove("series").unwrap_or_default())?;
         let series = names
             .iter()
@@ -247,6 +247,12 @@ impl JobSpec {
                 "series",
                 format!("{} takes {want} series, got {}", kind.name(), series.len()),
             ));
+        }
+        if let Kind::Plot(p) = &mut kind {
+            // Recorded, so the job shows the title it is drawn with.
+            p.title.get_or_insert_with(|| {
+                PlotParams::default_title(series.iter().map(SeriesId::as_str))
+            });
         }
         let from = stamp(fields.remove("from"), "from")?;
         let to = stamp(fields.remove("to"), "to")?;

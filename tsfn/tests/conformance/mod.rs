@@ -19,7 +19,7 @@ macro_rules! conformance_tests {
             routing_errors, timestamps_forms,
             job_lifecycle, job_validation, job_kinds, job_plots, job_big_result,
             bodies_must_be_objects, wrong_types_name_the_field, histogram_edges,
-            svg_text_is_xml);
+            svg_text_is_xml, job_params_record_defaults);
         $crate::conformance_tests!(@with_start $start;
             job_queue_without_workers);
     };
@@ -1432,4 +1432,79 @@ pub fn svg_text_is_xml(s: &Server) {
             "{want:?} not in {texts:?}"
         );
     }
+}
+
+/// The params recorded on a job (in the submit answer and the record) have every default
+/// filled in, for every kind; a plot's default title is recorded, and drawn.
+pub fn job_params_record_defaults(s: &Server) {
+    s.write("pa", &[(1, 1.0), (3_600, 2.0), (7_200, 3.0)]);
+    s.write("pb", &[(1, 2.0), (3_600, 1.0), (7_200, 0.0)]);
+    let cases = [
+        (
+            json!({"kind": "plot", "series": ["pa", "pb"]}),
+            json!({"format": "png", "width": 1200, "height": 600, "title": "pa, pb"}),
+        ),
+        (
+            json!({"kind": "plot", "series": "pa", "params": {"format": "svg", "width": 800}}),
+            json!({"format": "svg", "width": 800, "height": 600, "title": "pa"}),
+        ),
+        (json!({"kind": "summary", "series": "pa"}), json!({})),
+        (
+            json!({"kind": "histogram", "series": "pa"}),
+            json!({"bins": 20, "min": null, "max": null}),
+        ),
+        (
+            json!({"kind": "rolling", "series": "pa", "params": {}}),
+            json!({"window": 10, "stat": "mean"}),
+        ),
+        (
+            json!({"kind": "resample", "series": "pa", "params": {"every": "1h"}}),
+            json!({"every": "1h", "agg": "mean"}),
+        ),
+        (json!({"kind": "trend", "series": "pa"}), json!({})),
+        (
+            json!({"kind": "anomalies", "series": "pa", "params": null}),
+            json!({"window": 50, "threshold": 3.5}),
+        ),
+        (
+            json!({"kind": "correlation", "series": ["pa", "pb"]}),
+            json!({"every": "1h", "agg": "mean"}),
+        ),
+    ];
+    let mut svg_job = None;
+    for (body, want) in cases {
+        let r = s.post_json("/jobs", &body);
+        let v = r.expect(202);
+        assert_eq!(v["params"], want, "submit answer for {body}");
+        let id = v["id"].as_str().unwrap().to_owned();
+        let job = wait_job(s, &id);
+        assert_eq!(job["params"], want, "record of {body}");
+        if want["format"] == "svg" {
+            svg_job = Some(id);
+        }
+    }
+    // The recorded default title is the one drawn.
+    let r = s.get(&format!("/jobs/{}/result", svg_job.unwrap()));
+    let doc = roxmltree::Document::parse(std::str::from_utf8(&r.body).unwrap()).unwrap();
+    assert!(
+        doc.descendants()
+            .any(|n| n.text().is_some_and(|t| t.trim() == "pa")),
+        "the SVG has no title text \"pa\""
+    );
+    // Eight ids of 128 characters make a default title over the 200-character limit: it is
+    // recorded cut to 200, and the job (read back from the store) still runs.
+    let ids: Vec<String> = (0..8).map(|i| format!("{i}{}", "x".repeat(127))).collect();
+    for id in &ids {
+        s.put_json(&format!("/series/{id}"), &json!({})).expect(201);
+    }
+    let (job, _) = run_job(
+        s,
+        json!({"kind": "plot", "series": ids, "params": {"format": "svg"}}),
+    );
+    let title = job["params"]["title"].as_str().unwrap();
+    assert_eq!(title.chars().count(), 200, "{title}");
+    assert!(
+        title.starts_with(&format!("{}, 1x", ids[0])) && title.ends_with('…'),
+        "{title}"
+    );
 }
