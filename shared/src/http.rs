@@ -150,29 +150,9 @@ pub fn content_type(req: &Request) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-/// Parses a JSON body into `T`, naming the offending field on error.
+/// Parses a JSON object body into `T`, naming the offending field on error (see [`crate::json`]).
 pub fn json_body<'a, T: serde::Deserialize<'a>>(req: &'a Request) -> Result<T> {
-    let b = body(req);
-    if b.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::invalid(
-            "body",
-            "request body is empty: send a JSON object",
-        ));
-    }
-    let mut de = serde_json::Deserializer::from_slice(b);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = e.inner().to_string();
-        let field = match msg.split('`').nth(1) {
-            Some(f) if msg.starts_with("unknown field") || msg.starts_with("missing field") => {
-                f.to_owned()
-            }
-            _ if e.inner().is_syntax() || e.inner().is_eof() => "body".to_owned(),
-            _ if path != "." => path,
-            _ => "body".to_owned(),
-        };
-        Error::invalid(field, format!("invalid JSON body: {msg}"))
-    })
+    crate::json::object(body(req))
 }
 
 /// Path parameters, matched from the end of the path against the route template, so a stage

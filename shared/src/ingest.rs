@@ -103,7 +103,7 @@ fn timestamp(raw: &RawValue) -> Result<i64, String> {
         }
         Some(b'-' | b'0'..=b'9') => time::parse(text),
         _ => Err(format!(
-            "expected a timestamp (RFC 3339 string or epoch number), got {}",
+            "must be a timestamp (an RFC 3339 string or an epoch number), got {}",
             shorten(text)
         )),
     }
@@ -112,10 +112,10 @@ fn timestamp(raw: &RawValue) -> Result<i64, String> {
 /// A value in JSON: a finite number, parsed from its text with correct rounding, so every finite
 /// double written in its shortest form (as tsfn and most languages print them) comes back bit for
 /// bit.
-fn value(raw: &RawValue) -> Result<f64, String> {
+pub fn value(raw: &RawValue) -> Result<f64, String> {
     let text = raw.get();
     if !matches!(text.as_bytes().first(), Some(b'-' | b'0'..=b'9')) {
-        return Err(format!("expected a finite number, got {}", shorten(text)));
+        return Err(format!("must be a number, got {}", shorten(text)));
     }
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
@@ -126,8 +126,14 @@ fn value(raw: &RawValue) -> Result<f64, String> {
     }
 }
 
-/// A JSON value as shown in an error: at most 40 characters of it.
+/// A JSON value as shown in an error (as `json::describe` does): lists and objects by kind, other
+/// values as written, cut at 40 characters.
 fn shorten(text: &str) -> String {
+    match text.as_bytes().first() {
+        Some(b'[') => return "a list".into(),
+        Some(b'{') => return "an object".into(),
+        _ => {}
+    }
     match text.char_indices().nth(40) {
         Some((i, _)) => format!("{}...", &text[..i]),
         None => text.to_owned(),

@@ -3,7 +3,8 @@
 //! - [`model`], [`time`], [`ingest`]: domain types and validated parsing of input;
 //! - [`store`]: the `Store` trait and its backends;
 //! - [`query`]: range queries, buckets and statistics over any store;
-//! - [`http`], [`error`]: the HTTP contract and the one error-to-status mapping;
+//! - [`http`], [`error`]: the HTTP contract and the one error-to-status mapping; [`json`]: JSON
+//!   bodies and params read with errors in a user's words;
 //! - [`app`], [`lambda`], [`telemetry`]: process setup for Lambda and `tsfn serve`;
 //! - [`jobs`], [`analysis`], [`plot`]: analysis jobs, their queue and workers, what they compute;
 //! - [`views`]: the JSON shapes of responses.
@@ -14,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod jobs;
+pub mod json;
 pub mod lambda;
 pub mod model;
 pub mod plot;

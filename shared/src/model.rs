@@ -160,14 +160,6 @@ impl Order {
     }
 }
 
-pub fn check_value(v: f64, field: impl FnOnce() -> String) -> Result<f64> {
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(Error::invalid(field(), "value must be a finite number"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ fn default_threshold() -> f64 {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnomaliesParams {
-    #[serde(default = "default_window")]
+    #[serde(default = "default_window", deserialize_with = "crate::json::whole")]
     pub window: usize,
     #[serde(default = "default_threshold")]
     pub threshold: f64,

@@ -26,7 +26,7 @@ fn default_window() -> usize {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RollingParams {
-    #[serde(default = "default_window")]
+    #[serde(default = "default_window", deserialize_with = "crate::json::whole")]
     pub window: usize,
     #[serde(default)]
     pub stat: RollingStat,

@@ -137,8 +137,9 @@ fn plot(p: &crate::plot::PlotParams, data: &[Loaded]) -> Result<(String, Vec<u8>
             points: &l.points,
         })
         .collect();
-    let ids: Vec<&str> = data.iter().map(|l| l.id.as_str()).collect();
-    let bytes = render(&series, p, &ids.join(", "))?;
+    // Only jobs stored before submission filled in the title fall back to this one.
+    let default_title = crate::plot::PlotParams::default_title(data.iter().map(|l| l.id.as_str()));
+    let bytes = render(&series, p, &default_title)?;
     Ok((p.format.content_type().to_owned(), bytes))
 }
 

@@ -2,11 +2,13 @@
 //! Parsed from the body of `POST /jobs` (every mistake is a 400 naming the field, at submit time)
 //! and stored with the job as JSON.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::analysis::{anomalies, correlation, histogram, resample, rolling, summary, trend};
 use crate::error::{Error, Result};
+use crate::json;
 use crate::model::{Range, SeriesId};
 use crate::plot::PlotParams;
 use crate::time;
@@ -35,24 +37,17 @@ pub const KINDS: &[&str] = &[
     "correlation",
 ];
 
-fn params<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T> {
-    serde_path_to_error::deserialize(v).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = e.inner().to_string();
-        // An unknown field is named in the message, not the path.
-        let field = match msg.split('`').nth(1) {
-            Some(f) if msg.starts_with("unknown field") => format!("params.{f}"),
-            _ if path != "." => format!("params.{path}"),
-            _ => "params".to_owned(),
-        };
-        Error::invalid(field, format!("invalid params: {msg}"))
-    })
+fn params<T: DeserializeOwned>(v: Value) -> Result<T> {
+    json::from_value(v, "params")
 }
 
 impl Kind {
     pub fn parse(kind: &str, p: Value) -> Result<Self> {
         if !p.is_object() {
-            return Err(Error::invalid("params", "params must be a JSON object"));
+            return Err(Error::invalid(
+                "params",
+                format!("params must be a JSON object, got {}", json::describe(&p)),
+            ));
         }
         let k = match kind {
             "plot" => Kind::Plot(params(p)?),
@@ -132,44 +127,53 @@ pub struct JobSpec {
     pub range: Range,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
+/// The fields of a `POST /jobs` body.
+const FIELDS: &[&str] = &["kind", "series", "from", "to", "params"];
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Stamp {
-    Text(String),
-    Int(i64),
-    Num(f64),
-}
-
-impl Stamp {
-    fn ms(self, field: &str) -> Result<i64> {
-        match self {
-            Stamp::Text(s) => time::parse(&s),
-            Stamp::Int(n) => time::from_epoch_int(n),
-            Stamp::Num(n) => time::from_epoch_number(n),
+/// `from` or `to` of a submission: an RFC 3339 string or an epoch number; null is open.
+fn stamp(v: Option<Value>, field: &str) -> Result<Option<i64>> {
+    let ms = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => time::parse(&s),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => time::from_epoch_int(i),
+            None => time::from_epoch_number(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Some(other) => {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "{field} must be a timestamp (an RFC 3339 string or an epoch number), got {}",
+                    json::describe(&other)
+                ),
+            ))
         }
-        .map_err(|m| Error::invalid(field, m))
-    }
+    };
+    ms.map(Some).map_err(|m| Error::invalid(field, m))
 }
 
-/// The body of `POST /jobs`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Submission {
-    kind: String,
-    series: OneOrMany,
-    #[serde(default)]
-    from: Option<Stamp>,
-    #[serde(default)]
-    to: Option<Stamp>,
-    #[serde(default)]
-    params: Option<Value>,
+/// `series` of a submission: one id or a list of ids.
+fn series_names(v: Value) -> Result<Vec<String>> {
+    let wrong = |got: &Value| {
+        Error::invalid(
+            "series",
+            format!(
+                "series must be a series id or a list of series ids, got {}",
+                json::describe(got)
+            ),
+        )
+    };
+    match v {
+        Value::String(s) => Ok(vec![s]),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s),
+                other => Err(wrong(&other)),
+            })
+            .collect(),
+        other => Err(wrong(&other)),
+    }
 }
 
 impl JobSpec {
@@ -183,29 +187,51 @@ impl JobSpec {
         }
         let raw: Value = serde_json::from_slice(body)
             .map_err(|e| Error::invalid("body", format!("malformed JSON: {e}")))?;
+        let Value::Object(mut fields) = raw else {
+            return Err(Error::invalid(
+                "body",
+                format!(
+                    "the body must be a JSON object {{\"kind\": ..., \"series\": ...}}, got {}",
+                    json::describe(&raw)
+                ),
+            ));
+        };
         for required in ["kind", "series"] {
-            if raw.get(required).is_none() {
+            if !fields.contains_key(required) {
                 return Err(Error::invalid(
                     required,
                     format!("missing field `{required}`"),
                 ));
             }
         }
-        let sub: Submission = serde_json::from_value(raw).map_err(|e| {
-            let msg = e.to_string();
-            let field = msg
-                .split('`')
-                .nth(1)
-                .filter(|_| msg.contains("field"))
-                .unwrap_or("body")
-                .to_owned();
-            Error::invalid(field, format!("invalid job: {msg}"))
-        })?;
-        let kind = Kind::parse(&sub.kind, sub.params.unwrap_or_else(|| json!({})))?;
-        let names = match sub.series {
-            OneOrMany::One(s) => vec![s],
-            OneOrMany::Many(v) => v,
+        if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(Error::invalid(
+                unknown.clone(),
+                format!(
+                    "unknown field `{unknown}`, expected one of `{}`",
+                    FIELDS.join("`, `")
+                ),
+            ));
+        }
+        let kind = match fields.remove("kind") {
+            Some(Value::String(k)) => k,
+            other => {
+                return Err(Error::invalid(
+                    "kind",
+                    format!(
+                        "kind must be a string, one of {}; got {}",
+                        KINDS.join(", "),
+                        json::describe(&other.unwrap_or_default())
+                    ),
+                ))
+            }
         };
+        let params = match fields.remove("params") {
+            None | Some(Value::Null) => json!({}),
+            Some(p) => p,
+        };
+        let mut kind = Kind::parse(&kind, params)?;
+        let names = series_names(fields.remove("series").unwrap_or_default())?;
         let series = names
             .iter()
             .map(|s| SeriesId::parse(s))
@@ -222,8 +248,14 @@ impl JobSpec {
                 format!("{} takes {want} series, got {}", kind.name(), series.len()),
             ));
         }
-        let from = sub.from.map(|s| s.ms("from")).transpose()?;
-        let to = sub.to.map(|s| s.ms("to")).transpose()?;
+        if let Kind::Plot(p) = &mut kind {
+            // Recorded, so the job shows the title it is drawn with.
+            p.title.get_or_insert_with(|| {
+                PlotParams::default_title(series.iter().map(SeriesId::as_str))
+            });
+        }
+        let from = stamp(fields.remove("from"), "from")?;
+        let to = stamp(fields.remove("to"), "to")?;
         Ok(JobSpec {
             kind,
             series,

@@ -36,12 +36,13 @@ pub struct PlotParams {
     #[serde(default)]
     pub format: ImageFormat,
     /// Image width in pixels, 200 to 4000.
-    #[serde(default = "default_width")]
+    #[serde(default = "default_width", deserialize_with = "crate::json::whole")]
     pub width: u32,
     /// Image height in pixels, 150 to 3000.
-    #[serde(default = "default_height")]
+    #[serde(default = "default_height", deserialize_with = "crate::json::whole")]
     pub height: u32,
-    /// At most 200 characters; without it the chart takes the default title it is given.
+    /// At most 200 characters. A submitted job gets [`PlotParams::default_title`] when it has
+    /// none; jobs stored before that was filled in draw with the default title they are given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
@@ -57,7 +58,22 @@ impl Default for PlotParams {
     }
 }
 
+/// The longest title, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+
 impl PlotParams {
+    /// The title of a chart without one: its series ids, comma-separated, cut (with an ellipsis)
+    /// to the longest title allowed, so eight long ids still make a valid recorded title.
+    pub fn default_title<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
+        let joined = ids.into_iter().collect::<Vec<_>>().join(", ");
+        if joined.chars().count() <= MAX_TITLE_CHARS {
+            return joined;
+        }
+        let mut cut: String = joined.chars().take(MAX_TITLE_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
+
     pub fn validate(&self) -> Result<()> {
         if !(200..=4000).contains(&self.width) {
             return Err(Error::invalid(
@@ -71,7 +87,11 @@ impl PlotParams {
                 "height must be from 150 to 3000 pixels",
             ));
         }
-        if self.title.as_ref().is_some_and(|t| t.chars().count() > 200) {
+        if self
+            .title
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > MAX_TITLE_CHARS)
+        {
             return Err(Error::invalid(
                 "params.title",
                 "title must be at most 200 characters",
@@ -84,6 +104,23 @@ impl PlotParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_title_is_the_ids_within_the_limit() {
+        assert_eq!(PlotParams::default_title(["a", "b.c"]), "a, b.c");
+        let long = "x".repeat(128);
+        let t = PlotParams::default_title([long.as_str(); 8]);
+        assert_eq!(t.chars().count(), MAX_TITLE_CHARS);
+        assert!(
+            t.starts_with(&format!("{long}, x")) && t.ends_with('…'),
+            "{t}"
+        );
+        let p = PlotParams {
+            title: Some(t),
+            ..Default::default()
+        };
+        assert!(p.validate().is_ok());
+    }
 
     #[test]
     fn validation_names_fields() {
@@ -142,8 +179,11 @@ mod tests {
         let de = &mut serde_json::Deserializer::from_str(r#"{"format": "gif"}"#);
         let e = serde_path_to_error::deserialize::<_, PlotParams>(de).unwrap_err();
         assert_eq!(e.path().to_string(), "format");
-        let e = serde_json::from_str::<PlotParams>(r#"{"width": -5}"#);
-        assert!(e.is_err());
+        // An integer beyond the type still reaches validation, which names the bounds.
+        let p = serde_json::from_str::<PlotParams>(r#"{"width": -5}"#).unwrap();
+        assert_eq!(field(p), "params.width");
+        let p = serde_json::from_str::<PlotParams>(r#"{"height": 1e3}"#);
+        assert!(p.is_err(), "a float is not a pixel count");
         let e = serde_json::from_str::<PlotParams>(r#"{"colour": "red"}"#)
             .unwrap_err()
             .to_string();

@@ -86,7 +86,20 @@ pub fn render(series: &[PlotSeries], params: &PlotParams, default_title: &str) -
         ));
     }
     let font = font()?;
-    let chart = Chart::new(series, params, default_title);
+    let labels: Vec<(String, String)> = series
+        .iter()
+        .map(|s| (printable(s.label), printable(s.unit)))
+        .collect();
+    let series: Vec<PlotSeries> = series
+        .iter()
+        .zip(&labels)
+        .map(|(s, (label, unit))| PlotSeries {
+            label,
+            unit,
+            points: s.points,
+        })
+        .collect();
+    let chart = Chart::new(&series, params, default_title);
     let (w, h) = (params.width, params.height);
     match params.format {
         ImageFormat::Svg => {
@@ -145,7 +158,7 @@ impl Chart {
             width: params.width as i32,
             height: params.height as i32,
             scale,
-            title: params.title.as_deref().unwrap_or(default_title).to_owned(),
+            title: printable(params.title.as_deref().unwrap_or(default_title)),
             entries,
             lines,
             y_desc,
@@ -353,6 +366,20 @@ fn pad(v0: f64, v1: f64) -> (f64, f64) {
     let lo = (v0 - pad).max(-f64::MAX);
     let hi = (v1 + pad).min(f64::MAX);
     (lo, hi)
+}
+
+/// `s` without the characters XML 1.0 forbids (an SVG holding them is not well-formed) and
+/// that no font draws: line breaks and tabs become spaces, other control characters and
+/// U+FFFE, U+FFFF are dropped. Titles, names and units are user text and may hold any of them.
+pub(super) fn printable(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' => Some(' '),
+            '\u{fffe}' | '\u{ffff}' => None,
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
 }
 
 /// At most `max` characters, the last one an ellipsis when cut.
@@ -577,6 +604,51 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(field(render(&nine[..1], &bad, "t")), "params.width");
+    }
+
+    #[test]
+    fn svg_of_any_text_is_well_formed_xml() {
+        // Every character XML 1.0 forbids, plus ones it must escape, in the title, a series
+        // label and a unit (names and units are user text too).
+        let mut nasty: String = (0u32..0x20).filter_map(char::from_u32).collect();
+        nasty.push_str("\u{7f}\u{85}\u{9f}\u{fffe}\u{ffff}<&>\"'");
+        let title = format!("T{nasty}itle");
+        let label = format!("lab{nasty}el");
+        let unit = format!("u{nasty}nit");
+        let a = wave(100, 60_000, 20.0, 1.0, 0.0);
+        let b = wave(100, 60_000, 30.0, 1.0, 0.0);
+        for default_title in [false, true] {
+            let params = PlotParams {
+                format: ImageFormat::Svg,
+                title: (!default_title).then(|| title.clone()),
+                ..Default::default()
+            };
+            let series = [one(&label, &unit, &a), one("plain", "m", &b)];
+            let svg = String::from_utf8(render(&series, &params, &title).unwrap()).unwrap();
+            let doc = roxmltree::Document::parse(&svg)
+                .unwrap_or_else(|e| panic!("SVG is not well-formed XML: {e}"));
+            let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+            // Line breaks and tabs became spaces, the rest of the controls are gone, and what
+            // XML escapes is kept.
+            let kept = "   <&>\"'";
+            for want in [format!("T{kept}itle"), format!("lab{kept}el (u{kept}nit)")] {
+                assert!(
+                    texts.iter().any(|t| t.contains(&want)),
+                    "{want:?} in {texts:?}"
+                );
+            }
+        }
+        let png = render(
+            &[one(&label, &unit, &a)],
+            &PlotParams {
+                title: Some(title.clone()),
+                ..Default::default()
+            },
+            "t",
+        )
+        .unwrap();
+        assert_eq!(decode(&png).0, 1200);
+        assert_eq!(printable("a\u{0}b\nc\u{1}"), "ab c");
     }
 
     #[test]

@@ -19,7 +19,9 @@ macro_rules! conformance_tests {
             routing_errors, timestamps_forms, values_round_trip_bit_for_bit,
             fractional_epochs_exact, buckets_stay_in_range, rejected_bodies_write_nothing,
             concurrent_writers_last_wins_per_point, updated_tracks_metadata,
-            job_lifecycle, job_validation, job_kinds, job_plots, job_big_result);
+            job_lifecycle, job_validation, job_kinds, job_plots, job_big_result,
+            bodies_must_be_objects, wrong_types_name_the_field, histogram_edges,
+            svg_text_is_xml, job_params_record_defaults);
         $crate::conformance_tests!(@with_start $start;
             job_queue_without_workers);
     };
@@ -1492,6 +1494,16 @@ pub fn rejected_bodies_write_nothing(s: &Server) {
         .expect_error(400, Some(&format!("line {}", 38 + i * 40)));
         s.get(&format!("/series/{series}")).expect_error(404, None);
     }
+    for bad in ["1e999", "-1e400"] {
+        s.send(
+            "PUT",
+            "/series/reject9/points/1",
+            Some("application/json"),
+            format!("{{\"v\": {bad}}}"),
+        )
+        .expect_error(400, Some("v"));
+    }
+    s.get("/series/reject9").expect_error(404, None);
     // The same body without the bad point is stored whole.
     s.post_json("/series/reject0/points", &Value::Array(good.clone()))
         .expect(201);
@@ -1569,4 +1581,433 @@ pub fn updated_tracks_metadata(s: &Server) {
     s.write("upd2", &[(1, 1.0)]);
     let v = s.get("/series/upd2").expect(200);
     assert_eq!(v["created"], v["updated"]);
+}
+
+/// A body that must be an object rejects every other JSON value, naming `body`, and stores
+/// nothing (serde would otherwise read `["n","u","d",{}]` as name, unit, description, labels).
+pub fn bodies_must_be_objects(s: &Server) {
+    let not_objects = [
+        r#"["n","u","d",{}]"#,
+        "[1]",
+        "[1,2]",
+        "[]",
+        r#""x""#,
+        "5",
+        "true",
+        "null",
+    ];
+    for body in not_objects {
+        for path in ["/series/x", "/series/x/points/2024-05-01", "/jobs"] {
+            let method = if path == "/jobs" { "POST" } else { "PUT" };
+            let v = s
+                .send(method, path, Some("application/json"), body)
+                .expect_error(400, Some("body"));
+            let msg = v["error"]["message"].as_str().unwrap();
+            assert!(msg.contains("JSON object"), "{method} {path} {body}: {v}");
+        }
+    }
+    s.get("/series/x").expect_error(404, None);
+    assert_eq!(s.get("/jobs").expect(200)["jobs"], json!([]));
+    // Objects still work, with the point's series created on the way.
+    s.put_json("/series/x/points/2024-05-01", &json!({"v": 1}))
+        .expect(200);
+    assert_eq!(s.get("/series/x/points/2024-05-01").expect(200)["v"], 1.0);
+    s.put_json("/series/x", &json!({"name": "n"})).expect(200);
+}
+
+/// Words that show a client the implementation instead of what to send.
+const RUST_WORDS: &[&str] = &[
+    "OneOrMany",
+    "Stamp",
+    "enum",
+    "struct",
+    "variant",
+    "u32",
+    "u64",
+    "usize",
+    "i64",
+    "i128",
+    "f64",
+    "sequence",
+    "map",
+    "unit value",
+    "Option",
+    "Value",
+];
+
+/// A field of the wrong type, anywhere a JSON body is read, is a 400 naming that field in a
+/// message that says what was expected in a user's words.
+pub fn wrong_types_name_the_field(s: &Server) {
+    s.write("a", &[(1, 1.0)]);
+    s.write("b", &[(1, 1.0)]);
+    // (body, field, words the message must hold)
+    let meta = [
+        (r#"{"name": 5}"#, "name", "must be a string, got 5"),
+        (r#"{"name": null}"#, "name", "must be a string, got null"),
+        (r#"{"unit": ["a"]}"#, "unit", "must be a string, got a list"),
+        (
+            r#"{"description": {}}"#,
+            "description",
+            "must be a string, got an object",
+        ),
+        (
+            r#"{"labels": ["a"]}"#,
+            "labels",
+            "must be a JSON object, got a list",
+        ),
+        (r#"{"labels": "a"}"#, "labels", "must be a JSON object"),
+        (
+            r#"{"labels": {"k": 1}}"#,
+            "labels.k",
+            "must be a string, got 1",
+        ),
+    ];
+    let point = [
+        (r#"{"v": "1"}"#, "v", r#"must be a number, got "1""#),
+        (r#"{"v": true}"#, "v", "must be a number, got true"),
+        (r#"{"v": null}"#, "v", "must be a number, got null"),
+        (r#"{"v": [1]}"#, "v", "must be a number, got a list"),
+    ];
+    let job = [
+        (r#"{"kind": 5, "series": "a"}"#, "kind", "got 5"),
+        (r#"{"kind": ["plot"], "series": "a"}"#, "kind", "got a list"),
+        (r#"{"kind": "summary", "series": 5}"#, "series", "got 5"),
+        (r#"{"kind": "summary", "series": [5]}"#, "series", "got 5"),
+        (
+            r#"{"kind": "summary", "series": {}}"#,
+            "series",
+            "got an object",
+        ),
+        (
+            r#"{"kind": "summary", "series": "a", "from": true}"#,
+            "from",
+            "got true",
+        ),
+        (
+            r#"{"kind": "summary", "series": "a", "to": []}"#,
+            "to",
+            "got a list",
+        ),
+        (
+            r#"{"kind": "summary", "series": "a", "params": "x"}"#,
+            "params",
+            r#"got "x""#,
+        ),
+    ];
+    // (kind, params, param, words the message must hold)
+    let params = [
+        (
+            "plot",
+            r#"{"format": 5}"#,
+            "format",
+            "must be a string, got 5",
+        ),
+        ("plot", r#"{"format": ["svg"]}"#, "format", "got a list"),
+        (
+            "plot",
+            r#"{"format": "gif"}"#,
+            "format",
+            "must be `png` or `svg`",
+        ),
+        (
+            "plot",
+            r#"{"width": "800"}"#,
+            "width",
+            r#"must be a whole number, got "800""#,
+        ),
+        ("plot", r#"{"width": -5}"#, "width", "from 200 to 4000"),
+        (
+            "plot",
+            r#"{"height": 1.5}"#,
+            "height",
+            "must be a whole number, got 1.5",
+        ),
+        (
+            "plot",
+            r#"{"title": 5}"#,
+            "title",
+            "must be a string, got 5",
+        ),
+        (
+            "plot",
+            r#"{"title": ["t"]}"#,
+            "title",
+            "must be a string, got a list",
+        ),
+        (
+            "histogram",
+            r#"{"bins": "5"}"#,
+            "bins",
+            "must be a whole number",
+        ),
+        (
+            "histogram",
+            r#"{"bins": 1e20}"#,
+            "bins",
+            "must be a whole number",
+        ),
+        (
+            "histogram",
+            r#"{"bins": 99999999999}"#,
+            "bins",
+            "from 1 to 1000",
+        ),
+        (
+            "histogram",
+            r#"{"min": "0"}"#,
+            "min",
+            r#"must be a number, got "0""#,
+        ),
+        (
+            "histogram",
+            r#"{"max": true}"#,
+            "max",
+            "must be a number, got true",
+        ),
+        (
+            "rolling",
+            r#"{"window": 2.5}"#,
+            "window",
+            "must be a whole number",
+        ),
+        ("rolling", r#"{"window": -1}"#, "window", "from 2 to 10000"),
+        (
+            "rolling",
+            r#"{"stat": 5}"#,
+            "stat",
+            "must be a string, got 5",
+        ),
+        ("rolling", r#"{"stat": "mode"}"#, "stat", "`median`"),
+        (
+            "resample",
+            r#"{"every": 5}"#,
+            "every",
+            "must be a string, got 5",
+        ),
+        (
+            "resample",
+            r#"{"every": "1h", "agg": ["sum"]}"#,
+            "agg",
+            "got a list",
+        ),
+        (
+            "anomalies",
+            r#"{"window": "30"}"#,
+            "window",
+            "must be a whole number",
+        ),
+        (
+            "anomalies",
+            r#"{"threshold": "3"}"#,
+            "threshold",
+            "must be a number",
+        ),
+        (
+            "correlation",
+            r#"{"every": 3600}"#,
+            "every",
+            "must be a string, got 3600",
+        ),
+        (
+            "correlation",
+            r#"{"agg": null}"#,
+            "agg",
+            "must be a string, got null",
+        ),
+        ("summary", r#"{"bins": 3}"#, "bins", "unknown field `bins`"),
+        (
+            "trend",
+            r#"{"degree": "2"}"#,
+            "degree",
+            "unknown field `degree`",
+        ),
+    ];
+    // (path, body, field, words)
+    let mut cases: Vec<(&str, String, String, &str)> = Vec::new();
+    for (path, table) in [
+        ("/series/tx", &meta[..]),
+        ("/series/tx/points/2024-05-01", &point[..]),
+        ("/jobs", &job[..]),
+    ] {
+        for &(body, field, want) in table {
+            cases.push((path, body.to_owned(), field.to_owned(), want));
+        }
+    }
+    for (kind, p, param, want) in params {
+        let series = if kind == "correlation" {
+            r#"["a", "b"]"#
+        } else {
+            r#""a""#
+        };
+        let body = format!(r#"{{"kind": "{kind}", "series": {series}, "params": {p}}}"#);
+        cases.push(("/jobs", body, format!("params.{param}"), want));
+    }
+    for (path, body, field, want) in cases {
+        let method = if path == "/jobs" { "POST" } else { "PUT" };
+        let r = s.send(method, path, Some("application/json"), body.clone());
+        let v = r.expect_error(400, Some(&field));
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(want), "{path} {body}: {msg:?} lacks {want:?}");
+        for w in RUST_WORDS {
+            assert!(!msg.contains(w), "{path} {body}: {msg:?} mentions {w:?}");
+        }
+    }
+    // Nothing was stored by the rejected requests.
+    s.get("/series/tx").expect_error(404, None);
+    assert_eq!(s.get("/jobs").expect(200)["jobs"], json!([]));
+}
+
+/// Histogram bins as the guide describes them: equal values get one bin of width 1 centred on
+/// them, and bin edges are numbers (never null) even when `max - min` overflows.
+pub fn histogram_edges(s: &Server) {
+    s.write(
+        "same",
+        &(0..30).map(|i| (1_000 + i, 5.0)).collect::<Vec<_>>(),
+    );
+    let (_, r) = run_job(s, json!({"kind": "histogram", "series": "same"}));
+    let v = r.json();
+    assert_eq!(
+        v["bins"],
+        json!([{"lo": 4.5, "hi": 5.5, "count": 30}]),
+        "{v}"
+    );
+    assert_eq!(
+        (v["min"].clone(), v["max"].clone()),
+        (json!(4.5), json!(5.5))
+    );
+    let edges_are_numbers = |v: &Value| {
+        let bins = v["bins"].as_array().unwrap();
+        for b in bins {
+            assert!(b["lo"].is_f64() && b["hi"].is_f64(), "{v}");
+        }
+        for w in bins.windows(2) {
+            assert_eq!(w[0]["hi"], w[1]["lo"], "{v}");
+            assert!(w[0]["lo"].as_f64() < w[1]["lo"].as_f64(), "{v}");
+        }
+        bins.iter()
+            .map(|b| b["count"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "histogram", "series": "same", "params": {"min": -1.7e308, "max": 1.7e308}}),
+    );
+    let v = r.json();
+    let counts = edges_are_numbers(&v);
+    assert_eq!(counts.len(), 20);
+    // The middle edge is 0, so the values (5) are all in bin 10.
+    assert_eq!(counts[10], 30, "{v}");
+    assert_eq!(v["bins"][0]["lo"], -1.7e308);
+    assert_eq!(v["bins"][19]["hi"], 1.7e308);
+    // The data's own range that wide.
+    s.write("wide", &[(1, -1.7e308), (2, 0.0), (3, 1.7e308)]);
+    let (_, r) = run_job(
+        s,
+        json!({"kind": "histogram", "series": "wide", "params": {"bins": 4}}),
+    );
+    let v = r.json();
+    assert_eq!(edges_are_numbers(&v), [1, 0, 1, 1], "{v}");
+}
+
+/// Any title, name or unit makes a well-formed SVG: XML forbids most control characters.
+pub fn svg_text_is_xml(s: &Server) {
+    s.write("ctl", &[(1, 1.0), (2, 2.0), (3, 1.5)]);
+    s.write("ctl2", &[(1, 2.0), (2, 1.0)]);
+    s.put_json(
+        "/series/ctl",
+        &json!({"name": "na\u{1}me\u{0}", "unit": "u\u{1b}[0m"}),
+    )
+    .expect(200);
+    s.put_json("/series/ctl2", &json!({"unit": "m"}))
+        .expect(200);
+    let (job, r) = run_job(
+        s,
+        json!({"kind": "plot", "series": ["ctl", "ctl2"], "params": {"format": "svg", "title": "a\u{0}b\u{1}c\t<&>\u{ffff}"}}),
+    );
+    assert_eq!(job["params"]["title"], "a\u{0}b\u{1}c\t<&>\u{ffff}");
+    let text = r.text();
+    let doc = roxmltree::Document::parse(&text)
+        .unwrap_or_else(|e| panic!("the SVG is not well-formed XML: {e}"));
+    let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    for want in ["abc <&>", "name (u[0m)"] {
+        assert!(
+            texts.iter().any(|t| t.contains(want)),
+            "{want:?} not in {texts:?}"
+        );
+    }
+}
+
+/// The params recorded on a job (in the submit answer and the record) have every default
+/// filled in, for every kind; a plot's default title is recorded, and drawn.
+pub fn job_params_record_defaults(s: &Server) {
+    s.write("pa", &[(1, 1.0), (3_600, 2.0), (7_200, 3.0)]);
+    s.write("pb", &[(1, 2.0), (3_600, 1.0), (7_200, 0.0)]);
+    let cases = [
+        (
+            json!({"kind": "plot", "series": ["pa", "pb"]}),
+            json!({"format": "png", "width": 1200, "height": 600, "title": "pa, pb"}),
+        ),
+        (
+            json!({"kind": "plot", "series": "pa", "params": {"format": "svg", "width": 800}}),
+            json!({"format": "svg", "width": 800, "height": 600, "title": "pa"}),
+        ),
+        (json!({"kind": "summary", "series": "pa"}), json!({})),
+        (
+            json!({"kind": "histogram", "series": "pa"}),
+            json!({"bins": 20, "min": null, "max": null}),
+        ),
+        (
+            json!({"kind": "rolling", "series": "pa", "params": {}}),
+            json!({"window": 10, "stat": "mean"}),
+        ),
+        (
+            json!({"kind": "resample", "series": "pa", "params": {"every": "1h"}}),
+            json!({"every": "1h", "agg": "mean"}),
+        ),
+        (json!({"kind": "trend", "series": "pa"}), json!({})),
+        (
+            json!({"kind": "anomalies", "series": "pa", "params": null}),
+            json!({"window": 50, "threshold": 3.5}),
+        ),
+        (
+            json!({"kind": "correlation", "series": ["pa", "pb"]}),
+            json!({"every": "1h", "agg": "mean"}),
+        ),
+    ];
+    let mut svg_job = None;
+    for (body, want) in cases {
+        let r = s.post_json("/jobs", &body);
+        let v = r.expect(202);
+        assert_eq!(v["params"], want, "submit answer for {body}");
+        let id = v["id"].as_str().unwrap().to_owned();
+        let job = wait_job(s, &id);
+        assert_eq!(job["params"], want, "record of {body}");
+        if want["format"] == "svg" {
+            svg_job = Some(id);
+        }
+    }
+    // The recorded default title is the one drawn.
+    let r = s.get(&format!("/jobs/{}/result", svg_job.unwrap()));
+    let doc = roxmltree::Document::parse(std::str::from_utf8(&r.body).unwrap()).unwrap();
+    assert!(
+        doc.descendants()
+            .any(|n| n.text().is_some_and(|t| t.trim() == "pa")),
+        "the SVG has no title text \"pa\""
+    );
+    // Eight ids of 128 characters make a default title over the 200-character limit: it is
+    // recorded cut to 200, and the job (read back from the store) still runs.
+    let ids: Vec<String> = (0..8).map(|i| format!("{i}{}", "x".repeat(127))).collect();
+    for id in &ids {
+        s.put_json(&format!("/series/{id}"), &json!({})).expect(201);
+    }
+    let (job, _) = run_job(
+        s,
+        json!({"kind": "plot", "series": ids, "params": {"format": "svg"}}),
+    );
+    let title = job["params"]["title"].as_str().unwrap();
+    assert_eq!(title.chars().count(), 200, "{title}");
+    assert!(
+        title.starts_with(&format!("{}, 1x", ids[0])) && title.ends_with('…'),
+        "{title}"
+    );
 }
