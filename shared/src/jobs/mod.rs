@@ -164,9 +164,17 @@ impl Policy {
             .ok()
             .filter(|v| !v.is_empty())
         {
-            p.lease_ms = v.parse().ok().filter(|&n: &i64| n >= 100).ok_or_else(|| {
-                Error::invalid("TSFN_JOB_LEASE_MS", "must be an integer >= 100 (ms)")
-            })?;
+            // Bounded above so `now + lease` can never overflow.
+            p.lease_ms = v
+                .parse()
+                .ok()
+                .filter(|n: &i64| (100..=86_400_000).contains(n))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "TSFN_JOB_LEASE_MS",
+                        "must be an integer from 100 to 86400000 (ms, up to a day)",
+                    )
+                })?;
         }
         if let Some(v) = std::env::var("TSFN_JOB_MAX_ATTEMPTS")
             .ok()

@@ -1343,6 +1343,45 @@ pub fn fractional_epochs_exact(s: &Server) {
         .get("/series/frac.path/points?from=1.001&to=1.005")
         .expect(200);
     assert_eq!(page["points"], json!([{"t": want(1001), "v": 2.0}]));
+    // A job's `from` and `to` as epoch numbers with fractions, and the other epoch units.
+    let job = s
+        .post_json(
+            "/jobs",
+            &json!({"kind": "summary", "series": "frac.path", "from": 1.001, "to": "1.006"}),
+        )
+        .expect(202);
+    assert_eq!(
+        (job["from"].as_str(), job["to"].as_str()),
+        (Some(want(1001).as_str()), Some(want(1006).as_str()))
+    );
+    s.send(
+        "POST",
+        "/series/frac.units/points",
+        Some("text/csv"),
+        "t,v
+1714521600123.9,1
+1714521600124999.9,2
+1.7145216001259999e18,3
+1.714521600127e9,4
+",
+    )
+    .expect(201);
+    let got: Vec<String> = all_values(s, "frac.units")
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            1_714_521_600_123,
+            1_714_521_600_124,
+            1_714_521_600_125,
+            1_714_521_600_127
+        ]
+        .map(want)
+        .to_vec(),
+        "ms, us and ns with fractions, seconds in exponent form"
+    );
 }
 
 /// A timestamp tsfn prints is RFC 3339 in years 0000-9999: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
