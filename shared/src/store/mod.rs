@@ -41,7 +41,7 @@ pub trait Store: Send + Sync + 'static {
         false
     }
 
-    /// Cheap reachability check used by `/ready`.
+    /// Cheap check, used by `/ready`, that the store answers and can take writes.
     async fn ping(&self) -> Result<()>;
 
     /// Every series, ordered by id.
