@@ -183,3 +183,112 @@ fn concurrent_writers_lose_nothing() {
         assert!((0.0..32.0).contains(&v) && v.fract() == 0.0, "{pt}");
     }
 }
+
+#[test]
+fn hung_redis_costs_one_timeout_on_every_route() {
+    let s = Server::redis(&[("TSFN_WORKERS", "0")]);
+    s.write(
+        "kept",
+        &(0..1000).map(|i| (i, i as f64)).collect::<Vec<_>>(),
+    );
+    let id = s
+        .post_json("/jobs", &json!({"kind": "summary", "series": "kept"}))
+        .expect(202)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Range reads have connections of their own: open them before Redis hangs.
+    assert_eq!(s.get("/series/kept/stats").expect(200)["count"], 1000);
+
+    let redis_pid = s.redis.as_ref().unwrap().pid();
+    support::unsafe_kill(redis_pid, "STOP");
+    // The TCP connection stays up, Redis just never answers: each request must give up after
+    // its one reply timeout (3 s). Writes go to a scratch series: Redis may run them once it
+    // resumes.
+    let csv = Some("text/csv");
+    let requests: Vec<(&str, String, Option<&str>, &str)> = vec![
+        ("GET", "/ready".into(), None, ""),
+        ("GET", "/series".into(), None, ""),
+        ("GET", "/series/kept".into(), None, ""),
+        ("GET", "/series/kept/points?limit=5".into(), None, ""),
+        (
+            "GET",
+            "/series/kept/points?every=100s&agg=mean".into(),
+            None,
+            "",
+        ),
+        ("GET", "/series/kept/points/5".into(), None, ""),
+        ("GET", "/series/kept/stats".into(), None, ""),
+        ("POST", "/series/scratch/points".into(), csv, "t,v\n1,1\n"),
+        (
+            "PUT",
+            "/series/scratch".into(),
+            Some("application/json"),
+            "{}",
+        ),
+        (
+            "PUT",
+            "/series/scratch/points/2".into(),
+            Some("application/json"),
+            r#"{"v":1}"#,
+        ),
+        ("DELETE", "/series/scratch/points/2".into(), None, ""),
+        ("DELETE", "/series/scratch/points?to=10".into(), None, ""),
+        ("DELETE", "/series/scratch".into(), None, ""),
+        ("GET", "/jobs".into(), None, ""),
+        (
+            "POST",
+            "/jobs".into(),
+            Some("application/json"),
+            r#"{"kind":"summary","series":"kept"}"#,
+        ),
+        ("GET", format!("/jobs/{id}"), None, ""),
+        ("GET", format!("/jobs/{id}/result"), None, ""),
+    ];
+    let started = Instant::now();
+    let results: Vec<_> = requests
+        .into_iter()
+        .map(|(method, path, ct, body)| {
+            let url = s.url(&path);
+            std::thread::spawn(move || {
+                let c = support::client();
+                let mut rb = c.request(method.parse().unwrap(), url).body(body);
+                if let Some(ct) = ct {
+                    rb = rb.header("content-type", ct);
+                }
+                let t = Instant::now();
+                let r = rb.send().unwrap();
+                let elapsed = t.elapsed();
+                (
+                    method,
+                    path,
+                    r.status().as_u16(),
+                    r.text().unwrap(),
+                    elapsed,
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    let all = started.elapsed();
+    support::unsafe_kill(redis_pid, "CONT");
+    for (method, path, status, body, elapsed) in &results {
+        assert_eq!(*status, 503, "{method} {path}: {body}");
+        assert!(body.contains("redis"), "{method} {path}: {body}");
+        // Well before two full timeouts, even on a loaded machine.
+        assert!(
+            *elapsed < Duration::from_secs(5),
+            "{method} {path} took {elapsed:?}"
+        );
+    }
+    assert!(all < Duration::from_secs(10), "took {all:?}");
+
+    // Redis resumes: everything answers again without restarting tsfn.
+    wait_status(&s, "/ready", 200, Duration::from_secs(30));
+    assert_eq!(s.get("/series/kept/stats").expect(200)["count"], 1000);
+    let page = s.get("/series/kept/points?from=990").expect(200);
+    assert_eq!(page["points"].as_array().unwrap().len(), 10, "{page}");
+    assert_eq!(s.get("/series/kept/points/5").expect(200)["v"], 5.0);
+}
