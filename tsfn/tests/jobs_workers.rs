@@ -33,6 +33,10 @@ macro_rules! worker_tests {
         fn sigterm_lets_a_worker_finish_its_job() {
             crate::sigterm_lets_a_worker_finish_its_job($start);
         }
+        #[test]
+        fn after_the_grace_a_worker_hands_its_job_back_and_exits_at_once() {
+            crate::after_the_grace_a_worker_hands_its_job_back_and_exits_at_once($start);
+        }
     };
 }
 
@@ -50,9 +54,14 @@ fn api_without_workers(start: Start) -> Server {
 
 /// One million points: enough that a job over them runs for a while in a debug build.
 fn write_big(s: &Server, series: &str) {
+    write_block(s, series, 0);
+}
+
+/// The `block`-th million points of a series (one second apart, blocks back to back).
+fn write_block(s: &Server, series: &str, block: i64) {
     let mut csv = String::with_capacity(24_000_000);
     csv.push_str("t,v\n");
-    for i in 0..1_000_000i64 {
+    for i in block * 1_000_000..(block + 1) * 1_000_000 {
         csv.push_str(&format!(
             "{},{}\n",
             1_600_000_000_000 + i * 1000,
@@ -65,7 +74,7 @@ fn write_big(s: &Server, series: &str) {
         Some("text/csv"),
         csv,
     )
-    .expect(201);
+    .expect(if block == 0 { 201 } else { 200 });
 }
 
 fn wait_running(s: &Server, id: &str, worker: &str) -> Value {
@@ -210,4 +219,42 @@ fn sigterm_lets_a_worker_finish_its_job(start: Start) {
     let job = s.get(&format!("/jobs/{id}")).expect(200);
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["worker"], "leaving");
+}
+
+fn after_the_grace_a_worker_hands_its_job_back_and_exits_at_once(start: Start) {
+    let s = api_without_workers(start);
+    for block in 0..3 {
+        write_block(&s, "big", block);
+    }
+    let env = [("TSFN_WORKERS", "1"), ("TSFN_SHUTDOWN_GRACE_MS", "200")];
+    let mut w = WorkerProc::start(&store_of(&s), "leaving", &env);
+    // Medians over windows of 10,000 points of 3 million: about 10 s of analysis on the
+    // blocking pool, unloaded, in a debug build.
+    let id = submit(
+        &s,
+        json!({"kind": "rolling", "series": "big", "params": {"window": 10000, "stat": "median"}}),
+    );
+    wait_running(&s, &id, "leaving");
+    // Progress 80: the data is loaded and the analysis has started.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let v = s.get(&format!("/jobs/{id}")).expect(200);
+        if v["progress"].as_u64().unwrap() >= 80 {
+            assert_eq!(v["status"], "running", "{v}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "analysis never started: {v}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let signalled = Instant::now();
+    assert!(
+        w.terminate(Duration::from_secs(60)),
+        "worker did not exit after handing its job back"
+    );
+    let took = signalled.elapsed();
+    let job = s.get(&format!("/jobs/{id}")).expect(200);
+    assert_eq!(job["status"], "queued", "handed back: {job}");
+    assert_eq!(job["attempts"], 0, "a hand-back is not an attempt: {job}");
+    // The grace (0.2 s) and the hand-back, not the rest of the analysis it gave up on (seconds).
+    assert!(took < Duration::from_secs(3), "exit took {took:?}");
 }

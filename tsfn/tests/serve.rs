@@ -351,3 +351,77 @@ fn sqlite_writes_recover_once_the_file_is_writable_again() {
     assert_eq!(s.get("/series/w").expect(200)["count"], 2080);
     assert!(burst(&s).iter().all(|&st| st == 200));
 }
+
+/// Reads one HTTP/1.1 response (headers and a Content-Length body): status and body.
+fn read_response(conn: &mut std::net::TcpStream) -> (u16, String) {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            conn.read(&mut byte).unwrap(),
+            1,
+            "connection closed mid-headers"
+        );
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf).unwrap();
+    let status = head[9..12].parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    conn.read_exact(&mut body).unwrap();
+    (status, String::from_utf8(body).unwrap())
+}
+
+#[test]
+fn sigterm_refuses_new_connections_while_draining() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let mut s = Server::sqlite_memory(&[("TSFN_WORKERS", "0")]);
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut conn = TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    // A first request proves the server has accepted this connection.
+    conn.write_all(b"GET /health HTTP/1.1\r\nhost: t\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut conn).0, 200);
+    // The second one is in flight until the test sends the rest of its body.
+    let body = b"t,v\n1,1\n2,2\n";
+    conn.write_all(
+        format!(
+            "POST /series/late/points HTTP/1.1\r\nhost: t\r\ncontent-type: text/csv\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    conn.write_all(&body[..6]).unwrap();
+
+    support::unsafe_kill(s.pid(), "TERM");
+    // While that request drains (up to 20 s), a new connection is refused, not left waiting in
+    // the backlog.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(&addr) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            Err(e) => panic!("connecting failed other than refused: {e}"),
+            Ok(_) => assert!(
+                std::time::Instant::now() < deadline,
+                "still accepting connections 10 s after SIGTERM"
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    conn.write_all(&body[6..]).unwrap();
+    let (status, text) = read_response(&mut conn);
+    assert_eq!(status, 201, "{text}");
+    assert!(s.stop(), "server did not exit after draining");
+}

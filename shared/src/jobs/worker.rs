@@ -19,8 +19,6 @@ use crate::store::Store;
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// Back-off while the store is unreachable.
 const STORE_DOWN_BACKOFF: Duration = Duration::from_secs(1);
-/// On shutdown, how long a running job may take to finish before it is handed back.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// This process's worker name: `WORKER_ID`, else `POD_IP`, else the host name, plus the pid.
 pub fn worker_name() -> String {
@@ -105,8 +103,10 @@ pub async fn process(
                 std::future::pending::<()>().await;
             }
         }
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
+        tokio::time::sleep(Duration::from_millis(policy.grace_ms)).await;
     };
+    // After the grace the run is dropped; an analysis already on the blocking pool cannot be
+    // stopped and runs on unused, so the process exits without waiting for it (tsfn's main).
     let result = tokio::select! {
         r = &mut run => Some(r),
         _ = shutting_down => None,
