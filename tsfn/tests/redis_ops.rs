@@ -292,3 +292,66 @@ fn hung_redis_costs_one_timeout_on_every_route() {
     assert_eq!(page["points"].as_array().unwrap().len(), 10, "{page}");
     assert_eq!(s.get("/series/kept/points/5").expect(200)["v"], 5.0);
 }
+
+#[test]
+fn an_outage_is_logged_when_it_starts_and_ends_not_per_request() {
+    // In-process workers too (2): their failing claims must not flood the log either.
+    let mut s = Server::redis_logged(&[("RUST_LOG", "info")]);
+    s.write("kept", &[(1, 1.0)]);
+    s.redis.as_mut().unwrap().stop();
+    let started = Instant::now();
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let url = s.url("/series/kept/points?limit=5");
+            std::thread::spawn(move || {
+                let c = support::client();
+                (0..250)
+                    .filter(|_| c.get(&url).send().unwrap().status() == 503)
+                    .count()
+            })
+        })
+        .collect();
+    let mut failed: usize = clients.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(failed, 2000, "every request fails while Redis is down");
+
+    s.redis.as_mut().unwrap().restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = s.get("/ready");
+        if r.status == 200 {
+            break;
+        }
+        r.expect_error(503, None);
+        failed += 1;
+        assert!(Instant::now() < deadline, "not ready again: {}", r.text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let outage = started.elapsed();
+
+    let log = s.log();
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains(" WARN ")).collect();
+    let requests_down: Vec<&&str> = warnings
+        .iter()
+        .filter(|l| l.contains("dependency unavailable"))
+        .collect();
+    assert_eq!(requests_down.len(), 1, "{log}");
+    assert!(requests_down[0].contains("redis"), "{log}");
+    let claims_down = warnings
+        .iter()
+        .filter(|l| l.contains("cannot claim jobs"))
+        .count();
+    assert!(claims_down <= 2, "one line per worker: {log}");
+    // Besides those, at most a count line per 10 s of outage.
+    let counts = warnings
+        .iter()
+        .filter(|l| l.contains("still unavailable"))
+        .count();
+    assert!(counts as u64 <= outage.as_secs() / 10, "{log}");
+    assert_eq!(warnings.len(), 1 + claims_down + counts, "{log}");
+    // The end of the outage, with the number of requests it failed.
+    let back = log
+        .lines()
+        .find(|l| l.contains("dependency available again"))
+        .unwrap_or_else(|| panic!("no line for the end of the outage: {log}"));
+    assert!(back.contains(&format!("failed={failed} ")), "{back}");
+}
