@@ -10,8 +10,8 @@
 //!   longer than the lease are looked up with XPENDING (which leaves their idle time alone) and
 //!   moved (XCLAIM) to a worker only in the script that claims their job, i.e. once the job's
 //!   lease has expired; so a look that finds the owner alive does not restart the clock, and a
-//!   dead worker's job is taken over within a lease and a half. Consumers idle for a lease with
-//!   nothing pending (dead workers) are removed from the group.
+//!   dead worker's job is taken over within a lease and a half. Consumers idle for a lease (and
+//!   10 s) with nothing pending (dead workers) are removed from the group.
 //!
 //! Every status change is a Lua script that checks the expected state (status, worker, attempt)
 //! before writing: a compare-and-set, so no update is lost and no two workers finish one job.
@@ -34,6 +34,10 @@ pub(super) const BLOCK: Duration = Duration::from_millis(250);
 /// Pending entries looked at per XPENDING page, and pages per reclaim pass.
 const RECLAIM_PAGE: usize = 32;
 const RECLAIM_PAGES: usize = 8;
+
+/// A consumer with nothing pending is removed once idle for a lease, and at least this long: a
+/// live worker's blocking reads (`BLOCK`) keep its idle time far below it.
+const REAP_IDLE_MIN_MS: i64 = 10_000;
 
 /// When this process last looked for dead workers' entries (and consumers).
 static LAST_RECLAIM: AtomicI64 = AtomicI64::new(0);
@@ -591,7 +595,7 @@ pub(super) async fn claim_next(
     let last = LAST_RECLAIM.load(Ordering::Relaxed);
     let mut candidates = if now - last > lease_ms / 2 {
         LAST_RECLAIM.store(now, Ordering::Relaxed);
-        reap_consumers(s, lease_ms).await?;
+        reap_consumers(s, lease_ms.max(REAP_IDLE_MIN_MS)).await?;
         reclaim_stale(s, lease_ms).await?
     } else {
         Vec::new()

@@ -18,11 +18,10 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use tokio::time::Instant;
-
 use redis::{ConnectionAddr, ConnectionInfo};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use super::redis::{member_point, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
 use crate::error::{Error, Result};
