@@ -6,7 +6,9 @@
 //! `tsfn serve`.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::Body;
@@ -30,8 +32,15 @@ where
     if let Err(e) = check_request(&app, &req) {
         return error_response(&e);
     }
+    // `/health` touches no dependency, so its success says nothing about one.
+    let uses_store = req.uri().path() != "/health";
     match handler(app, req).await {
-        Ok(r) => r,
+        Ok(r) => {
+            if uses_store {
+                outage_over();
+            }
+            r
+        }
         Err(e) => error_response(&e),
     }
 }
@@ -84,7 +93,7 @@ struct ErrorInner<'a> {
 pub fn error_response(e: &Error) -> Response {
     match e {
         Error::Internal(detail) => tracing::error!(%detail, "internal error"),
-        Error::Unavailable(detail) => tracing::warn!(%detail, "dependency unavailable"),
+        Error::Unavailable(detail) => outage_failure(detail),
         _ => tracing::debug!(error = %e, "request rejected"),
     }
     let field = match e {
@@ -108,6 +117,146 @@ pub fn error_response(e: &Error) -> Response {
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     resp
+}
+
+/// At most one "still unavailable" line per this long while a dependency is down.
+const OUTAGE_REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// Whether requests are failing for an unavailable dependency: the only state a successful
+/// request reads, so the common path takes no lock.
+static DOWN: AtomicBool = AtomicBool::new(false);
+static OUTAGE: Mutex<OutageLog> = Mutex::new(OutageLog::new());
+
+/// A failed request (503): logged when it starts an outage, else counted, and the count logged
+/// at most every [`OUTAGE_REPORT_EVERY`]. During an outage every request fails, and a line each
+/// would flood the log (160,000 lines in 10 s were seen).
+fn outage_failure(detail: &str) {
+    tracing::debug!(%detail, "dependency unavailable");
+    let line = {
+        let mut log = OUTAGE.lock().unwrap();
+        // Set under the lock, so it never disagrees with the log for long.
+        DOWN.store(true, Ordering::Relaxed);
+        log.failed(Instant::now())
+    };
+    match line {
+        Some(Line::Down) => tracing::warn!(
+            %detail,
+            "dependency unavailable: requests fail with 503 (counted, not logged each)"
+        ),
+        Some(Line::Still { failed, down_for }) => tracing::warn!(
+            %detail,
+            failed,
+            down_secs = down_for.as_secs(),
+            "dependency still unavailable"
+        ),
+        _ => {}
+    }
+}
+
+/// A request that succeeded with the store: ends an outage, if there was one.
+fn outage_over() {
+    if !DOWN.load(Ordering::Relaxed) {
+        return;
+    }
+    let line = {
+        let mut log = OUTAGE.lock().unwrap();
+        DOWN.store(false, Ordering::Relaxed);
+        log.succeeded(Instant::now())
+    };
+    if let Some(Line::Back { failed, down_for }) = line {
+        tracing::info!(
+            failed,
+            down_secs = down_for.as_secs_f64(),
+            "dependency available again"
+        );
+    }
+}
+
+/// What to log about an outage (the pure part of the logic above, so it can be tested).
+#[derive(Debug, PartialEq)]
+enum Line {
+    Down,
+    /// `failed` counts the outage's failed requests from its start.
+    Still {
+        failed: u64,
+        down_for: Duration,
+    },
+    Back {
+        failed: u64,
+        down_for: Duration,
+    },
+}
+
+struct OutageLog {
+    down: bool,
+    /// Failed requests of the current (or last) outage.
+    failed: u64,
+    since: Option<Instant>,
+    /// The last line logged and when.
+    last: Option<(LineKind, Instant)>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum LineKind {
+    Down,
+    Still,
+    Back,
+}
+
+impl OutageLog {
+    const fn new() -> Self {
+        OutageLog {
+            down: false,
+            failed: 0,
+            since: None,
+            last: None,
+        }
+    }
+
+    /// A dependency that flaps (some requests fail, some succeed) must not log a pair of lines per
+    /// request either: a failure soon after a "back" line resumes that outage without a line.
+    fn recently_back(&self, now: Instant) -> bool {
+        matches!(self.last, Some((LineKind::Back, t)) if now - t < OUTAGE_REPORT_EVERY)
+    }
+
+    fn failed(&mut self, now: Instant) -> Option<Line> {
+        if !self.down {
+            self.down = true;
+            if self.recently_back(now) {
+                self.failed += 1;
+                return None;
+            }
+            self.failed = 1;
+            self.since = Some(now);
+            self.last = Some((LineKind::Down, now));
+            return Some(Line::Down);
+        }
+        self.failed += 1;
+        let last = self.last.map_or(now, |(_, t)| t);
+        if now - last < OUTAGE_REPORT_EVERY {
+            return None;
+        }
+        self.last = Some((LineKind::Still, now));
+        Some(Line::Still {
+            failed: self.failed,
+            down_for: now - self.since.unwrap_or(now),
+        })
+    }
+
+    fn succeeded(&mut self, now: Instant) -> Option<Line> {
+        if !self.down {
+            return None;
+        }
+        self.down = false;
+        if self.recently_back(now) {
+            return None;
+        }
+        self.last = Some((LineKind::Back, now));
+        Some(Line::Back {
+            failed: self.failed,
+            down_for: now - self.since.unwrap_or(now),
+        })
+    }
 }
 
 /// A JSON response from a serializable value.
@@ -306,4 +455,76 @@ pub fn write_points_json(out: &mut Vec<u8>, points: &[Point]) {
 /// Appends a JSON string (with escaping) to `out`.
 pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_logs_its_start_a_count_every_interval_and_its_end() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut log = OutageLog::new();
+        assert_eq!(log.succeeded(at(0)), None);
+        assert_eq!(log.failed(at(0)), Some(Line::Down));
+        // Thousands of failures within the interval: no line.
+        for i in 1..5000 {
+            assert_eq!(log.failed(at(i)), None);
+        }
+        assert_eq!(
+            log.failed(at(10_000)),
+            Some(Line::Still {
+                failed: 5001,
+                down_for: Duration::from_secs(10)
+            })
+        );
+        assert_eq!(log.failed(at(15_000)), None);
+        assert_eq!(
+            log.succeeded(at(16_000)),
+            Some(Line::Back {
+                failed: 5002,
+                down_for: Duration::from_secs(16)
+            })
+        );
+        assert_eq!(log.succeeded(at(16_001)), None);
+        // A new outage long after starts a new count.
+        assert_eq!(log.failed(at(60_000)), Some(Line::Down));
+        assert_eq!(
+            log.succeeded(at(61_000)),
+            Some(Line::Back {
+                failed: 1,
+                down_for: Duration::from_secs(1)
+            })
+        );
+    }
+
+    #[test]
+    fn a_flapping_dependency_logs_at_most_a_line_per_interval() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut log = OutageLog::new();
+        let mut lines = Vec::new();
+        // Every other request fails, for 25 s.
+        for i in 0..25_000 {
+            let line = if i % 2 == 0 {
+                log.failed(at(i))
+            } else {
+                log.succeeded(at(i))
+            };
+            lines.extend(line);
+        }
+        // The start, its first end, then a line per 10 s at most.
+        assert!(lines.len() <= 4, "{lines:?}");
+        assert_eq!(lines[0], Line::Down);
+        assert!(
+            matches!(lines[1], Line::Back { failed: 1, .. }),
+            "{lines:?}"
+        );
+        // The failures in between are counted, not lost: 10,001 by 20 s.
+        assert!(
+            matches!(lines.last(), Some(Line::Back { failed: 10_001, .. })),
+            "{lines:?}"
+        );
+    }
 }

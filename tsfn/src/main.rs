@@ -34,6 +34,7 @@ ENVIRONMENT (flags win):
     TSFN_WORKERS          job workers in this process (default 2; 0 in `serve` = API only)
     TSFN_JOB_LEASE_MS     a running job's lease; a dead worker's job is retried after it (default 30000)
     TSFN_JOB_MAX_ATTEMPTS claims before a job fails for good (default 3)
+    TSFN_SHUTDOWN_GRACE_MS on SIGTERM, how long a running job may finish before it is handed back (default 20000)
     WORKER_ID / POD_IP    the name workers record in jobs (default host:pid)
     TSFN_API_KEY          require this key (Authorization: Bearer KEY) on every route but /health, /ready
     TSFN_MAX_BODY_BYTES   request body limit in bytes (default 33554432)
@@ -76,8 +77,19 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let code = runtime.block_on(run());
+    // Whatever is still on the blocking pool was abandoned (an analysis whose job a worker handed
+    // back at shutdown): exit now rather than wait for it to finish unused.
+    runtime.shutdown_background();
+    code
+}
+
+async fn run() -> ExitCode {
     tsfn_shared::telemetry::init();
     let args = match parse_args() {
         Ok(a) => a,

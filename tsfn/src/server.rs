@@ -1,6 +1,6 @@
 //! `tsfn serve`'s HTTP server: hyper on one port, each request handed to the function that owns
 //! its route through the same `dispatch` the Lambda entry uses. Shuts down gracefully: on
-//! SIGINT/SIGTERM it stops accepting and lets in-flight requests finish.
+//! SIGINT/SIGTERM it closes the listening socket and lets in-flight requests finish.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -109,6 +109,9 @@ pub async fn serve(
             }
         });
     }
+    // Close the socket first: new connections are refused at once (a client retries another
+    // replica) instead of waiting in the backlog through the drain and being reset at exit.
+    drop(listener);
     tracing::info!("shutting down: draining in-flight requests");
     if tokio::time::timeout(DRAIN, graceful.shutdown())
         .await

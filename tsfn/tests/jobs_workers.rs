@@ -33,6 +33,10 @@ macro_rules! worker_tests {
         fn sigterm_lets_a_worker_finish_its_job() {
             crate::sigterm_lets_a_worker_finish_its_job($start);
         }
+        #[test]
+        fn after_the_grace_a_worker_hands_its_job_back_and_exits_at_once() {
+            crate::after_the_grace_a_worker_hands_its_job_back_and_exits_at_once($start);
+        }
     };
 }
 
@@ -50,9 +54,14 @@ fn api_without_workers(start: Start) -> Server {
 
 /// One million points: enough that a job over them runs for a while in a debug build.
 fn write_big(s: &Server, series: &str) {
+    write_block(s, series, 0);
+}
+
+/// The `block`-th million points of a series (one second apart, blocks back to back).
+fn write_block(s: &Server, series: &str, block: i64) {
     let mut csv = String::with_capacity(24_000_000);
     csv.push_str("t,v\n");
-    for i in 0..1_000_000i64 {
+    for i in block * 1_000_000..(block + 1) * 1_000_000 {
         csv.push_str(&format!(
             "{},{}\n",
             1_600_000_000_000 + i * 1000,
@@ -65,7 +74,7 @@ fn write_big(s: &Server, series: &str) {
         Some("text/csv"),
         csv,
     )
-    .expect(201);
+    .expect(if block == 0 { 201 } else { 200 });
 }
 
 fn wait_running(s: &Server, id: &str, worker: &str) -> Value {
@@ -210,4 +219,159 @@ fn sigterm_lets_a_worker_finish_its_job(start: Start) {
     let job = s.get(&format!("/jobs/{id}")).expect(200);
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["worker"], "leaving");
+}
+
+fn after_the_grace_a_worker_hands_its_job_back_and_exits_at_once(start: Start) {
+    let s = api_without_workers(start);
+    for block in 0..3 {
+        write_block(&s, "big", block);
+    }
+    let env = [("TSFN_WORKERS", "1"), ("TSFN_SHUTDOWN_GRACE_MS", "200")];
+    let mut w = WorkerProc::start(&store_of(&s), "leaving", &env);
+    // Medians over windows of 10,000 points of 3 million: about 10 s of analysis on the
+    // blocking pool, unloaded, in a debug build.
+    let id = submit(
+        &s,
+        json!({"kind": "rolling", "series": "big", "params": {"window": 10000, "stat": "median"}}),
+    );
+    wait_running(&s, &id, "leaving");
+    // Progress 80: the data is loaded and the analysis has started.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let v = s.get(&format!("/jobs/{id}")).expect(200);
+        if v["progress"].as_u64().unwrap() >= 80 {
+            assert_eq!(v["status"], "running", "{v}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "analysis never started: {v}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let signalled = Instant::now();
+    assert!(
+        w.terminate(Duration::from_secs(60)),
+        "worker did not exit after handing its job back"
+    );
+    let took = signalled.elapsed();
+    let job = s.get(&format!("/jobs/{id}")).expect(200);
+    assert_eq!(job["status"], "queued", "handed back: {job}");
+    assert_eq!(job["attempts"], 0, "a hand-back is not an attempt: {job}");
+    // The grace (0.2 s) and the hand-back, not the rest of the analysis it gave up on (seconds).
+    assert!(took < Duration::from_secs(3), "exit took {took:?}");
+}
+
+/// The consumers of the Redis queue's group `workers`.
+fn consumers(redis: &support::RedisProc) -> Vec<String> {
+    let out = redis.cli(&["XINFO", "CONSUMERS", "tsfn:queue", "workers"]);
+    let lines: Vec<&str> = out.lines().collect();
+    let mut names: Vec<String> = lines
+        .windows(2)
+        .filter(|w| w[0] == "name")
+        .map(|w| w[1].to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The queue's pending entries: `(consumer, idle ms)`.
+fn pending(redis: &support::RedisProc) -> Vec<(String, u64)> {
+    let out = redis.cli(&["XPENDING", "tsfn:queue", "workers", "-", "+", "100"]);
+    let lines: Vec<&str> = out.lines().collect();
+    lines
+        .chunks(4)
+        .map(|e| (e[1].to_owned(), e[2].parse().unwrap()))
+        .collect()
+}
+
+fn wait_for<T: std::fmt::Debug>(
+    what: &str,
+    mut probe: impl FnMut() -> T,
+    ok: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = probe();
+        if ok(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {v:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Redis: a live worker's long job is looked at by the other workers once its queue entry has
+/// been pending for a lease, but not taken, and that look does not restart the entry's clock, so
+/// a takeover after a crash waits for the lease only; dead workers' consumers leave the group.
+#[test]
+fn redis_takeover_waits_one_lease_and_dead_consumers_leave_the_group() {
+    let s = api_without_workers(Server::redis);
+    for block in 0..2 {
+        write_block(&s, "big", block);
+    }
+    let redis = s.redis.as_ref().unwrap();
+    let lease = [("TSFN_WORKERS", "1"), ("TSFN_JOB_LEASE_MS", "1000")];
+    let mut first = WorkerProc::start(&store_of(&s), "first", &lease);
+    // Medians over windows of 10,000 points of 2 million: several seconds in a debug build.
+    let id = submit(
+        &s,
+        json!({"kind": "rolling", "series": "big", "params": {"window": 10000, "stat": "median"}}),
+    );
+    wait_running(&s, &id, "first");
+    // Other workers come and go: each joins the group when it is first handed an entry.
+    s.write("small", &[(1, 1.0), (2, 2.0)]);
+    let mut gone: Vec<WorkerProc> = (0..4)
+        .map(|i| WorkerProc::start(&store_of(&s), &format!("gone-{i}"), &lease))
+        .collect();
+    let small: Vec<String> = (0..40)
+        .map(|_| submit(&s, json!({"kind": "summary", "series": "small"})))
+        .collect();
+    for id in &small {
+        assert_eq!(wait_job(&s, id)["status"], "succeeded");
+    }
+    let joined = consumers(redis);
+    assert!(
+        joined.len() >= 2 && joined.contains(&"first".to_owned()),
+        "{joined:?}"
+    );
+    for w in &mut gone {
+        w.kill();
+    }
+    let _watcher = WorkerProc::start(&store_of(&s), "watcher", &lease);
+    // While `first` runs, its entry stays its own and ages past 2.5 leases, though the watcher
+    // looks for stale entries every half lease.
+    let entry = wait_for(
+        "the running job's entry to age",
+        || {
+            let p = pending(redis);
+            let job = s.get(&format!("/jobs/{id}")).expect(200);
+            assert_eq!(job["worker"], "first", "taken from a live worker: {job}");
+            assert_eq!(p.len(), 1, "{p:?} {job}");
+            assert_eq!(p[0].0, "first", "entry moved from a live worker: {p:?}");
+            p
+        },
+        |p| p[0].1 >= 2500,
+    );
+    assert!(consumers(redis).contains(&"first".to_owned()));
+    assert_eq!(
+        s.get(&format!("/jobs/{id}")).expect(200)["status"],
+        "running",
+        "{entry:?}"
+    );
+
+    first.kill();
+    let job = wait_for(
+        "the watcher to take the job over",
+        || s.get(&format!("/jobs/{id}")).expect(200),
+        |j| j["worker"] == "watcher",
+    );
+    assert_eq!(job["attempts"], 2, "{job}");
+    assert_eq!(pending(redis)[0].0, "watcher");
+    // The dead workers' consumers are removed (`first` once its entry has moved). The live
+    // one's stays while it has an entry or keeps reading (Redis 7.2+; before, a consumer's idle
+    // time only restarts with a delivery, so an idle live worker's consumer may go too, and come
+    // back with its next entry).
+    wait_for(
+        "dead consumers to leave",
+        || consumers(redis),
+        |c| c.iter().all(|n| n == "watcher"),
+    );
 }

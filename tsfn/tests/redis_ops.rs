@@ -184,25 +184,15 @@ fn concurrent_writers_lose_nothing() {
     }
 }
 
-fn redis_cli(port: u16, args: &[&str]) -> String {
-    let out = std::process::Command::new("redis-cli")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("redis-cli (installed with redis-server)");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
 /// A body larger than one atomic chunk that Redis refuses part-way (maxmemory reached): the 503
 /// says how many points were written and that resending is safe, the count it gives is what the
 /// store holds at least, and resending once Redis has room stores the body whole and exact.
 #[test]
 fn partial_write_says_what_was_written_and_resending_is_safe() {
     let s = Server::redis(&[]);
-    let port = s.redis.as_ref().unwrap().port;
+    let redis = s.redis.as_ref().unwrap();
     s.write("warm", &[(1, 1.0)]);
-    let info = redis_cli(port, &["INFO", "memory"]);
+    let info = redis.cli(&["INFO", "memory"]);
     let used: u64 = info
         .lines()
         .find_map(|l| l.strip_prefix("used_memory:"))
@@ -211,7 +201,7 @@ fn partial_write_says_what_was_written_and_resending_is_safe() {
     // Room for a few tens of thousands of points, not for all 150,000.
     let limit = (used + 4_000_000).to_string();
     assert_eq!(
-        redis_cli(port, &["CONFIG", "SET", "maxmemory", &limit]),
+        redis.cli(&["CONFIG", "SET", "maxmemory", &limit]).trim(),
         "OK"
     );
     let n = 150_000i64;
@@ -241,10 +231,182 @@ fn partial_write_says_what_was_written_and_resending_is_safe() {
         "stored {count}, said {written}"
     );
 
-    assert_eq!(redis_cli(port, &["CONFIG", "SET", "maxmemory", "0"]), "OK");
+    assert_eq!(redis.cli(&["CONFIG", "SET", "maxmemory", "0"]).trim(), "OK");
     s.post_json("/series/big/points", &body).expect(200);
     let info = s.get("/series/big").expect(200);
     assert_eq!(info["count"], n);
     let last = s.get("/series/big/points?order=desc&limit=1").expect(200);
     assert_eq!(last["points"][0]["v"], (n - 1) as f64 + 0.5);
+}
+
+#[test]
+fn hung_redis_costs_one_timeout_on_every_route() {
+    let s = Server::redis(&[("TSFN_WORKERS", "0")]);
+    s.write(
+        "kept",
+        &(0..1000).map(|i| (i, i as f64)).collect::<Vec<_>>(),
+    );
+    let id = s
+        .post_json("/jobs", &json!({"kind": "summary", "series": "kept"}))
+        .expect(202)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Range reads have connections of their own: open them before Redis hangs.
+    assert_eq!(s.get("/series/kept/stats").expect(200)["count"], 1000);
+
+    let redis_pid = s.redis.as_ref().unwrap().pid();
+    support::unsafe_kill(redis_pid, "STOP");
+    // The TCP connection stays up, Redis just never answers: each request must give up after
+    // its one reply timeout (3 s). Writes go to a scratch series: Redis may run them once it
+    // resumes.
+    let csv = Some("text/csv");
+    let requests: Vec<(&str, String, Option<&str>, &str)> = vec![
+        ("GET", "/ready".into(), None, ""),
+        ("GET", "/series".into(), None, ""),
+        ("GET", "/series/kept".into(), None, ""),
+        ("GET", "/series/kept/points?limit=5".into(), None, ""),
+        (
+            "GET",
+            "/series/kept/points?every=100s&agg=mean".into(),
+            None,
+            "",
+        ),
+        ("GET", "/series/kept/points/5".into(), None, ""),
+        ("GET", "/series/kept/stats".into(), None, ""),
+        ("POST", "/series/scratch/points".into(), csv, "t,v\n1,1\n"),
+        (
+            "PUT",
+            "/series/scratch".into(),
+            Some("application/json"),
+            "{}",
+        ),
+        (
+            "PUT",
+            "/series/scratch/points/2".into(),
+            Some("application/json"),
+            r#"{"v":1}"#,
+        ),
+        ("DELETE", "/series/scratch/points/2".into(), None, ""),
+        ("DELETE", "/series/scratch/points?to=10".into(), None, ""),
+        ("DELETE", "/series/scratch".into(), None, ""),
+        ("GET", "/jobs".into(), None, ""),
+        (
+            "POST",
+            "/jobs".into(),
+            Some("application/json"),
+            r#"{"kind":"summary","series":"kept"}"#,
+        ),
+        ("GET", format!("/jobs/{id}"), None, ""),
+        ("GET", format!("/jobs/{id}/result"), None, ""),
+    ];
+    let started = Instant::now();
+    let results: Vec<_> = requests
+        .into_iter()
+        .map(|(method, path, ct, body)| {
+            let url = s.url(&path);
+            std::thread::spawn(move || {
+                let c = support::client();
+                let mut rb = c.request(method.parse().unwrap(), url).body(body);
+                if let Some(ct) = ct {
+                    rb = rb.header("content-type", ct);
+                }
+                let t = Instant::now();
+                let r = rb.send().unwrap();
+                let elapsed = t.elapsed();
+                (
+                    method,
+                    path,
+                    r.status().as_u16(),
+                    r.text().unwrap(),
+                    elapsed,
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    let all = started.elapsed();
+    support::unsafe_kill(redis_pid, "CONT");
+    for (method, path, status, body, elapsed) in &results {
+        assert_eq!(*status, 503, "{method} {path}: {body}");
+        assert!(body.contains("redis"), "{method} {path}: {body}");
+        // Well before two full timeouts, even on a loaded machine.
+        assert!(
+            *elapsed < Duration::from_secs(5),
+            "{method} {path} took {elapsed:?}"
+        );
+    }
+    assert!(all < Duration::from_secs(10), "took {all:?}");
+
+    // Redis resumes: everything answers again without restarting tsfn.
+    wait_status(&s, "/ready", 200, Duration::from_secs(30));
+    assert_eq!(s.get("/series/kept/stats").expect(200)["count"], 1000);
+    let page = s.get("/series/kept/points?from=990").expect(200);
+    assert_eq!(page["points"].as_array().unwrap().len(), 10, "{page}");
+    assert_eq!(s.get("/series/kept/points/5").expect(200)["v"], 5.0);
+}
+
+#[test]
+fn an_outage_is_logged_when_it_starts_and_ends_not_per_request() {
+    // In-process workers too (2): their failing claims must not flood the log either.
+    let mut s = Server::redis_logged(&[("RUST_LOG", "info")]);
+    s.write("kept", &[(1, 1.0)]);
+    s.redis.as_mut().unwrap().stop();
+    let started = Instant::now();
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let url = s.url("/series/kept/points?limit=5");
+            std::thread::spawn(move || {
+                let c = support::client();
+                (0..250)
+                    .filter(|_| c.get(&url).send().unwrap().status() == 503)
+                    .count()
+            })
+        })
+        .collect();
+    let mut failed: usize = clients.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(failed, 2000, "every request fails while Redis is down");
+
+    s.redis.as_mut().unwrap().restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = s.get("/ready");
+        if r.status == 200 {
+            break;
+        }
+        r.expect_error(503, None);
+        failed += 1;
+        assert!(Instant::now() < deadline, "not ready again: {}", r.text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let outage = started.elapsed();
+
+    let log = s.log();
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains(" WARN ")).collect();
+    let requests_down: Vec<&&str> = warnings
+        .iter()
+        .filter(|l| l.contains("dependency unavailable"))
+        .collect();
+    assert_eq!(requests_down.len(), 1, "{log}");
+    assert!(requests_down[0].contains("redis"), "{log}");
+    let claims_down = warnings
+        .iter()
+        .filter(|l| l.contains("cannot claim jobs"))
+        .count();
+    assert!(claims_down <= 2, "one line per worker: {log}");
+    // Besides those, at most a count line per 10 s of outage.
+    let counts = warnings
+        .iter()
+        .filter(|l| l.contains("still unavailable"))
+        .count();
+    assert!(counts as u64 <= outage.as_secs() / 10, "{log}");
+    assert_eq!(warnings.len(), 1 + claims_down + counts, "{log}");
+    // The end of the outage, with the number of requests it failed.
+    let back = log
+        .lines()
+        .find(|l| l.contains("dependency available again"))
+        .unwrap_or_else(|| panic!("no line for the end of the outage: {log}"));
+    assert!(back.contains(&format!("failed={failed} ")), "{back}");
 }

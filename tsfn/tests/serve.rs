@@ -242,3 +242,186 @@ fn every_job_kind_runs_on_the_bundled_dataset() {
     let sample = conformance::wait_job(&s, "00000000-0000-4000-8000-000000000001");
     assert_eq!(sample["status"], "succeeded", "{sample}");
 }
+
+/// Makes a file unwritable for as long as it lives: mode 0444, or, for root (whom modes do not
+/// stop), the immutable attribute. Either way opening it for writing fails, as SQLite will see.
+struct Unwritable {
+    path: std::path::PathBuf,
+    immutable: bool,
+}
+
+impl Unwritable {
+    fn new(path: &std::path::Path) -> Unwritable {
+        use std::os::unix::fs::PermissionsExt;
+        let opens = || std::fs::OpenOptions::new().write(true).open(path).is_ok();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let mut guard = Unwritable {
+            path: path.to_owned(),
+            immutable: false,
+        };
+        if opens() {
+            let ok = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(path)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "cannot make {} unwritable (chattr +i)", path.display());
+            guard.immutable = true;
+        }
+        assert!(!opens(), "{} is still writable", path.display());
+        guard
+    }
+}
+
+impl Drop for Unwritable {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.immutable {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(&self.path)
+                .status();
+        }
+        let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o644));
+    }
+}
+
+#[test]
+fn sqlite_writes_recover_once_the_file_is_writable_again() {
+    let s = Server::sqlite_file(&[("TSFN_WORKERS", "0")]);
+    let db = s.dir.as_ref().unwrap().path().join("tsfn.db");
+    s.write("w", &(0..2000).map(|i| (i, i as f64)).collect::<Vec<_>>());
+    s.get("/ready").expect(200);
+
+    let locked = Unwritable::new(&db);
+    // Concurrent reads make the server open more connections while the file is unwritable.
+    let burst = |s: &Server| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let url = s.url("/series/w/points?limit=2000");
+                std::thread::spawn(move || {
+                    let c = support::client();
+                    (0..5)
+                        .map(|_| c.get(&url).send().unwrap().status().as_u16())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect::<Vec<u16>>()
+    };
+    for status in burst(&s) {
+        assert!(status == 200 || status == 503, "{status}");
+    }
+    // A store that cannot write is not ready, and says why.
+    let v = s.get("/ready").expect_error(503, None);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not writable"),
+        "{v}"
+    );
+    drop(locked);
+
+    s.get("/ready").expect(200);
+    // Every write succeeds now, whichever pooled connection it gets (several run at once).
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let url = s.url("/series/w/points");
+            std::thread::spawn(move || {
+                let c = support::client();
+                for i in 0..10 {
+                    let r = c
+                        .post(&url)
+                        .header("content-type", "text/csv")
+                        .body(format!("t,v\n{},1\n", 10_000 + w * 100 + i))
+                        .send()
+                        .unwrap();
+                    assert_eq!(r.status().as_u16(), 200, "{}", r.text().unwrap());
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(s.get("/series/w").expect(200)["count"], 2080);
+    assert!(burst(&s).iter().all(|&st| st == 200));
+}
+
+/// Reads one HTTP/1.1 response (headers and a Content-Length body): status and body.
+fn read_response(conn: &mut std::net::TcpStream) -> (u16, String) {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            conn.read(&mut byte).unwrap(),
+            1,
+            "connection closed mid-headers"
+        );
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf).unwrap();
+    let status = head[9..12].parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    conn.read_exact(&mut body).unwrap();
+    (status, String::from_utf8(body).unwrap())
+}
+
+#[test]
+fn sigterm_refuses_new_connections_while_draining() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let mut s = Server::sqlite_memory(&[("TSFN_WORKERS", "0")]);
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut conn = TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    // A first request proves the server has accepted this connection.
+    conn.write_all(b"GET /health HTTP/1.1\r\nhost: t\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut conn).0, 200);
+    // The second one is in flight until the test sends the rest of its body.
+    let body = b"t,v\n1,1\n2,2\n";
+    conn.write_all(
+        format!(
+            "POST /series/late/points HTTP/1.1\r\nhost: t\r\ncontent-type: text/csv\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    conn.write_all(&body[..6]).unwrap();
+
+    support::unsafe_kill(s.pid(), "TERM");
+    // While that request drains (up to 20 s), a new connection is refused, not left waiting in
+    // the backlog.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(&addr) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            Err(e) => panic!("connecting failed other than refused: {e}"),
+            Ok(_) => assert!(
+                std::time::Instant::now() < deadline,
+                "still accepting connections 10 s after SIGTERM"
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    conn.write_all(&body[6..]).unwrap();
+    let (status, text) = read_response(&mut conn);
+    assert_eq!(status, 201, "{text}");
+    assert!(s.stop(), "server did not exit after draining");
+}

@@ -1,4 +1,4 @@
-//! `GET /ready`: readiness. 200 when the store answers, 503 with the reason when it does not.
+//! `GET /ready`: readiness. 200 when the store answers and can write, 503 with the reason when not.
 
 use std::sync::Arc;
 

@@ -146,6 +146,8 @@ pub enum Removal {
 pub struct Policy {
     pub lease_ms: i64,
     pub max_attempts: u32,
+    /// On shutdown, how long a running job may take to finish before it is handed back.
+    pub grace_ms: u64,
 }
 
 impl Default for Policy {
@@ -153,6 +155,7 @@ impl Default for Policy {
         Policy {
             lease_ms: 30_000,
             max_attempts: 3,
+            grace_ms: 20_000,
         }
     }
 }
@@ -182,6 +185,14 @@ impl Policy {
         {
             p.max_attempts = v.parse().ok().filter(|&n: &u32| n >= 1).ok_or_else(|| {
                 Error::invalid("TSFN_JOB_MAX_ATTEMPTS", "must be an integer >= 1")
+            })?;
+        }
+        if let Some(v) = std::env::var("TSFN_SHUTDOWN_GRACE_MS")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            p.grace_ms = v.parse().map_err(|_| {
+                Error::invalid("TSFN_SHUTDOWN_GRACE_MS", "must be an integer >= 0 (ms)")
             })?;
         }
         Ok(p)

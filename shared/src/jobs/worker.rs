@@ -19,8 +19,6 @@ use crate::store::Store;
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// Back-off while the store is unreachable.
 const STORE_DOWN_BACKOFF: Duration = Duration::from_secs(1);
-/// On shutdown, how long a running job may take to finish before it is handed back.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// This process's worker name: `WORKER_ID`, else `POD_IP`, else the host name, plus the pid.
 pub fn worker_name() -> String {
@@ -81,17 +79,23 @@ pub async fn process(
         tokio::spawn(async move {
             // Often enough that progress shows while a job runs, and well within the lease.
             let every = Duration::from_millis((policy.lease_ms / 3).clamp(50, 500) as u64);
+            // Logged once per run of failures: a store outage would otherwise log every tick.
+            let mut failing = false;
             loop {
                 tokio::time::sleep(every).await;
                 let pct = beat.progress.load(Ordering::Relaxed);
                 match store.renew(&claim, now_ms(), policy.lease_ms, pct).await {
-                    Ok(true) => {}
+                    Ok(true) => failing = false,
                     Ok(false) => {
                         beat.lost.store(true, Ordering::Relaxed);
                         return;
                     }
+                    Err(e) if failing => {
+                        tracing::debug!(job = %claim.job_id, error = %e, "lease renewal failed")
+                    }
                     Err(e) => {
-                        tracing::warn!(job = %claim.job_id, error = %e, "lease renewal failed")
+                        tracing::warn!(job = %claim.job_id, error = %e, "lease renewal failed");
+                        failing = true;
                     }
                 }
             }
@@ -105,8 +109,10 @@ pub async fn process(
                 std::future::pending::<()>().await;
             }
         }
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
+        tokio::time::sleep(Duration::from_millis(policy.grace_ms)).await;
     };
+    // After the grace the run is dropped; an analysis already on the blocking pool cannot be
+    // stopped and runs on unused, so the process exits without waiting for it (tsfn's main).
     let result = tokio::select! {
         r = &mut run => Some(r),
         _ = shutting_down => None,
@@ -142,12 +148,27 @@ pub async fn process(
 /// The worker loop: until `shutdown` turns true, claim and run jobs one at a time.
 pub async fn run(app: Arc<App>, name: String, policy: Policy, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(worker = %name, "worker started");
+    // When the store became unreachable: its outage is logged when it starts and ends, not at
+    // every retry.
+    let mut down_since: Option<std::time::Instant> = None;
     while !*shutdown.borrow() {
-        match app
+        let claimed = app
             .store
             .claim_next(&name, now_ms(), policy.lease_ms, policy.max_attempts)
-            .await
-        {
+            .await;
+        match (&claimed, down_since) {
+            (Err(e), None) => {
+                tracing::warn!(worker = %name, error = %e, "cannot claim jobs; retrying every second");
+                down_since = Some(std::time::Instant::now());
+            }
+            (Err(e), Some(_)) => tracing::debug!(worker = %name, error = %e, "cannot claim jobs"),
+            (Ok(_), Some(since)) => {
+                tracing::info!(worker = %name, down_secs = since.elapsed().as_secs_f64(), "claiming jobs again");
+                down_since = None;
+            }
+            (Ok(_), None) => {}
+        }
+        match claimed {
             Ok(Some((job, claim))) => {
                 let id = job.id.clone();
                 let ran = process(app.store.clone(), job, claim, policy, shutdown.clone()).await;
@@ -161,8 +182,7 @@ pub async fn run(app: Arc<App>, name: String, policy: Policy, mut shutdown: watc
                     _ = shutdown.changed() => {}
                 }
             }
-            Err(e) => {
-                tracing::warn!(worker = %name, error = %e, "cannot claim jobs");
+            Err(_) => {
                 tokio::select! {
                     _ = tokio::time::sleep(STORE_DOWN_BACKOFF) => {}
                     _ = shutdown.changed() => {}

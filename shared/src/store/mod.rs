@@ -50,7 +50,7 @@ pub trait Store: Send + Sync + 'static {
         false
     }
 
-    /// Cheap reachability check used by `/ready`.
+    /// Cheap check, used by `/ready`, that the store answers and can take writes.
     async fn ping(&self) -> Result<()>;
 
     /// Waits, bounded, for a store that is still being set up (DynamoDB tables in CREATING)

@@ -10,7 +10,8 @@
 //! pipelined into one round trip. One multiplexed connection per process carries every request
 //! concurrently and reconnects after Redis restarts, except point ranges, which have one of their
 //! own with a decoder made for them (`redis_read`). While Redis is unreachable, calls fail within
-//! the timeouts below with `Error::Unavailable` (503).
+//! the timeouts below with `Error::Unavailable` (503); a reply timeout is never retried, so a hung
+//! Redis costs a request one `RESPONSE_TIMEOUT`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -6,8 +6,12 @@
 //!   `{created:015}|{id}` sort by creation, so listings page with ZREVRANGEBYLEX;
 //! - `tsfn:result:{id}`: the result bytes;
 //! - `tsfn:queue`: a stream of `job` ids read by the consumer group `workers` with XREADGROUP.
-//!   An entry is acknowledged (and deleted) once the job's final state is stored; entries left
-//!   pending by a dead worker are taken over with XAUTOCLAIM after the lease time.
+//!   An entry is acknowledged (and deleted) once the job's final state is stored. Entries pending
+//!   longer than the lease are looked up with XPENDING (which leaves their idle time alone) and
+//!   moved (XCLAIM) to a worker only in the script that claims their job, i.e. once the job's
+//!   lease has expired; so a look that finds the owner alive does not restart the clock, and a
+//!   dead worker's job is taken over within a lease and a half. Consumers idle for a lease (and
+//!   10 s) with nothing pending (dead workers) are removed from the group.
 //!
 //! Every status change is a Lua script that checks the expected state (status, worker, attempt)
 //! before writing: a compare-and-set, so no update is lost and no two workers finish one job.
@@ -27,7 +31,16 @@ pub(super) const GROUP: &str = "workers";
 /// How long an idle worker's read waits for a new entry.
 pub(super) const BLOCK: Duration = Duration::from_millis(250);
 
-static LAST_AUTOCLAIM: AtomicI64 = AtomicI64::new(0);
+/// Pending entries looked at per XPENDING page, and pages per reclaim pass.
+const RECLAIM_PAGE: usize = 32;
+const RECLAIM_PAGES: usize = 8;
+
+/// A consumer with nothing pending is removed once idle for a lease, and at least this long: a
+/// live worker's blocking reads (`BLOCK`) keep its idle time far below it.
+const REAP_IDLE_MIN_MS: i64 = 10_000;
+
+/// When this process last looked for dead workers' entries (and consumers).
+static LAST_RECLAIM: AtomicI64 = AtomicI64::new(0);
 
 fn job_key(id: &str) -> String {
     format!("tsfn:job:{id}")
@@ -75,9 +88,28 @@ redis.call('HSET', j, 'status', 'running', 'worker', ARGV[1], 'attempts', attemp
   'started', ARGV[2], 'lease_until', now + tonumber(ARGV[3]), 'progress', 0)
 redis.call('ZREM', from, ix)
 redis.call('ZADD', KEYS[3], 0, ix)
+if ARGV[5] ~= '' then
+  redis.call('XCLAIM', KEYS[5], ARGV[6], ARGV[1], 0, ARGV[5], 'JUSTID')
+end
 local all = redis.call('HGETALL', j)
 table.insert(all, 1, 'claimed')
 return all
+"#;
+
+/// Removes the group's consumers (ARGV[1]) idle for more than ARGV[2] ms with no pending entry:
+/// workers that died. Atomic, so a consumer that has just been handed an entry is never removed;
+/// a live one removed between two reads is simply created again by its next XREADGROUP.
+const REAP: &str = r#"
+local removed = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local f = {}
+  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+  if f['pending'] == 0 and f['idle'] > tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+    removed = removed + 1
+  end
+end
+return removed
 "#;
 
 const RENEW: &str = r#"
@@ -159,6 +191,7 @@ return 'deleted'
 pub(super) struct Scripts {
     create: Script,
     claim: Script,
+    reap: Script,
     renew: Script,
     finish: Script,
     release: Script,
@@ -170,6 +203,7 @@ impl Scripts {
         Scripts {
             create: Script::new(CREATE),
             claim: Script::new(CLAIM),
+            reap: Script::new(REAP),
             renew: Script::new(RENEW),
             finish: Script::new(FINISH),
             release: Script::new(RELEASE),
@@ -364,10 +398,13 @@ pub(super) async fn claim_by_id(
         .key(index_key(Some(JobStatus::Queued)))
         .key(index_key(Some(JobStatus::Running)))
         .key(index_key(Some(JobStatus::Failed)))
+        .key(QUEUE)
         .arg(worker)
         .arg(now)
         .arg(lease_ms)
         .arg(max_attempts)
+        .arg(receipt)
+        .arg(GROUP)
         .invoke_async(&mut s.conn())
         .await
         .map_err(redis_err)?;
@@ -391,7 +428,7 @@ pub(super) async fn claim_by_id(
     })
 }
 
-/// `(entry id, job id)` pairs from an XREADGROUP/XAUTOCLAIM entry list.
+/// `(entry id, job id)` pairs from an XREADGROUP/XRANGE entry list.
 fn entries(v: &Value) -> Vec<(String, String)> {
     let Value::Array(items) = v else {
         return Vec::new();
@@ -457,26 +494,79 @@ async fn read_new(s: &RedisStore, worker: &str) -> Result<Vec<(String, String)>>
     })
 }
 
-async fn reclaim_stale(
-    s: &RedisStore,
-    worker: &str,
-    lease_ms: i64,
-) -> Result<Vec<(String, String)>> {
-    let v: Value = redis::cmd("XAUTOCLAIM")
-        .arg(QUEUE)
+/// Entries pending for longer than a lease, with their job ids: candidates whose worker may have
+/// died. Only looked at (XPENDING does not touch their idle time); the claim script moves one to
+/// this worker if its job's lease has indeed expired.
+async fn reclaim_stale(s: &RedisStore, lease_ms: i64) -> Result<Vec<(String, String)>> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut start = "-".to_owned();
+    for _ in 0..RECLAIM_PAGES {
+        let v: Value = redis::cmd("XPENDING")
+            .arg(QUEUE)
+            .arg(GROUP)
+            .arg("IDLE")
+            .arg(lease_ms)
+            .arg(&start)
+            .arg("+")
+            .arg(RECLAIM_PAGE)
+            .query_async(&mut s.conn())
+            .await
+            .map_err(redis_err)?;
+        // [[id, consumer, idle ms, deliveries], ...]
+        let page: Vec<String> = match v {
+            Value::Array(rows) => rows
+                .iter()
+                .filter_map(|r| match r {
+                    Value::Array(f) => f.first().and_then(text),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let full = page.len() == RECLAIM_PAGE;
+        if let Some(last) = page.last() {
+            start = format!("({last}");
+        }
+        ids.extend(page);
+        if !full {
+            break;
+        }
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for id in &ids {
+        pipe.cmd("XRANGE").arg(QUEUE).arg(id).arg(id);
+    }
+    let ranges: Vec<Value> = pipe.query_async(&mut s.conn()).await.map_err(redis_err)?;
+    let mut found = Vec::with_capacity(ids.len());
+    for (id, range) in ids.iter().zip(&ranges) {
+        match entries(range).pop() {
+            Some(entry) => found.push(entry),
+            // Pending but deleted from the stream: nothing to run, only to acknowledge.
+            None => ack(s, id).await?,
+        }
+    }
+    Ok(found)
+}
+
+/// Removes dead workers' consumers from the group (see `REAP`).
+async fn reap_consumers(s: &RedisStore, idle_ms: i64) -> Result<()> {
+    let removed: i64 = s
+        .scripts
+        .jobs
+        .reap
+        .key(QUEUE)
         .arg(GROUP)
-        .arg(worker)
-        .arg(lease_ms)
-        .arg("0-0")
-        .arg("COUNT")
-        .arg(16)
-        .query_async(&mut s.conn())
+        .arg(idle_ms)
+        .invoke_async(&mut s.conn())
         .await
         .map_err(redis_err)?;
-    Ok(match v {
-        Value::Array(parts) if parts.len() >= 2 => entries(&parts[1]),
-        _ => Vec::new(),
-    })
+    if removed > 0 {
+        tracing::debug!(removed, "removed consumers of stopped workers");
+    }
+    Ok(())
 }
 
 async fn ack(s: &RedisStore, entry: &str) -> Result<()> {
@@ -502,10 +592,11 @@ pub(super) async fn claim_next(
     max_attempts: u32,
 ) -> Result<Option<(Job, Claim)>> {
     // Entries of dead workers are looked for at least every half lease, even under load.
-    let last = LAST_AUTOCLAIM.load(Ordering::Relaxed);
+    let last = LAST_RECLAIM.load(Ordering::Relaxed);
     let mut candidates = if now - last > lease_ms / 2 {
-        LAST_AUTOCLAIM.store(now, Ordering::Relaxed);
-        reclaim_stale(s, worker, lease_ms).await?
+        LAST_RECLAIM.store(now, Ordering::Relaxed);
+        reap_consumers(s, lease_ms.max(REAP_IDLE_MIN_MS)).await?;
+        reclaim_stale(s, lease_ms).await?
     } else {
         Vec::new()
     };

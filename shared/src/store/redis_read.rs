@@ -8,10 +8,12 @@
 //!
 //! One connection carries every concurrent read, pipelined: a writer task batches waiting
 //! commands into one write, a reader task hands replies back in order. It is opened lazily and
-//! replaced after any failure; a read that fails on a connection opened before it was asked is
-//! retried once on a new one (reads are idempotent), so a Redis restart between two requests
-//! costs no failed request. Connecting and replies are bounded by the shared connection's
-//! timeouts, and failures map to the same `Error::Unavailable` (503).
+//! replaced after any failure; a read whose connection turns out closed (it was opened before it
+//! was asked) is retried once on a new one (reads are idempotent), so a Redis restart between two
+//! requests costs no failed request. A read that gets no reply is not retried: Redis is hung or
+//! overloaded, and a second try would only double the wait. The whole read, connecting included,
+//! is bounded by the shared connection's reply timeout, and failures map to the same
+//! `Error::Unavailable` (503).
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -19,6 +21,7 @@ use std::sync::Mutex;
 use redis::{ConnectionAddr, ConnectionInfo};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use super::redis::{member_point, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
 use crate::error::{Error, Result};
@@ -63,6 +66,8 @@ pub(super) struct PointReader {
 enum Failure {
     /// The connection is at fault: retried once on a fresh one.
     Io(String),
+    /// No reply in time: not retried (the request has had its one wait).
+    Timeout,
     /// Redis answered with an error; the connection is fine.
     Server(Error),
     /// The reply is not what a range returns; the stream position is lost with it.
@@ -113,36 +118,41 @@ impl PointReader {
     pub(super) async fn points(&self, args: &[&[u8]]) -> Result<Vec<Point>> {
         let mut command = Vec::with_capacity(96);
         pack(&mut command, args);
-        let (pipe, fresh) = self.pipe().await?;
-        let reply = match self.send(&pipe, command.clone()).await {
+        // One deadline for the whole read: however it goes (waiting for another request's
+        // connect, connecting, a retry), a request waits at most one reply timeout.
+        let deadline = Instant::now() + RESPONSE_TIMEOUT;
+        let (pipe, fresh) = self.pipe(deadline).await?;
+        let reply = match self.send(&pipe, command.clone(), deadline).await {
             // The connection may have died since its last use (a Redis restart): reads are
             // idempotent, so one more try on a new connection.
             Err(Failure::Io(_)) if !fresh => {
-                let (pipe, _) = self.pipe().await?;
-                self.send(&pipe, command).await
+                let (pipe, _) = self.pipe(deadline).await?;
+                self.send(&pipe, command, deadline).await
             }
             other => other,
         };
         reply.map_err(|f| match f {
             Failure::Io(e) => unreachable(e),
+            Failure::Timeout => unreachable(timed_out()),
             Failure::Server(e) => e,
             Failure::Corrupt(e) => Error::Internal(format!("unexpected redis reply: {e}")),
         })
     }
 
-    async fn send(&self, pipe: &Pipe, command: Vec<u8>) -> Reply {
+    async fn send(&self, pipe: &Pipe, command: Vec<u8>, deadline: Instant) -> Reply {
         let (tx, rx) = oneshot::channel();
         let reply = if pipe.tx.send(Request { command, reply: tx }).is_err() {
             Err(closed())
         } else {
-            match tokio::time::timeout(RESPONSE_TIMEOUT, rx).await {
+            match tokio::time::timeout_at(deadline, rx).await {
                 Ok(Ok(reply)) => reply,
                 Ok(Err(_)) => Err(closed()),
-                // Replies come in order: one that is late holds up every later one.
-                Err(_) => Err(Failure::Io(timed_out())),
+                Err(_) => Err(Failure::Timeout),
             }
         };
-        if matches!(reply, Err(Failure::Io(_))) {
+        // Replies come in order: one that is late holds up every later one, so a timeout
+        // retires the connection too.
+        if matches!(reply, Err(Failure::Io(_) | Failure::Timeout)) {
             self.forget(pipe);
         }
         reply
@@ -160,17 +170,25 @@ impl PointReader {
     }
 
     /// The live connection, opening one when there is none; and whether it was just opened.
-    async fn pipe(&self) -> Result<(Pipe, bool)> {
+    /// Gives up at `deadline`, also while another request is connecting.
+    async fn pipe(&self, deadline: Instant) -> Result<(Pipe, bool)> {
         if let Some(p) = self.live() {
             return Ok((p, false));
         }
-        let _guard = self.connecting.lock().await;
-        if let Some(p) = self.live() {
-            return Ok((p, true));
+        let opened = tokio::time::timeout_at(deadline, async {
+            let _guard = self.connecting.lock().await;
+            if let Some(p) = self.live() {
+                return Ok(p);
+            }
+            let pipe = self.connect().await?;
+            *self.pipe.lock().unwrap() = Some(pipe.clone());
+            Ok(pipe)
+        })
+        .await;
+        match opened {
+            Ok(p) => p.map(|p| (p, true)),
+            Err(_) => Err(unreachable(timed_out())),
         }
-        let pipe = self.connect().await?;
-        *self.pipe.lock().unwrap() = Some(pipe.clone());
-        Ok((pipe, true))
     }
 
     fn live(&self) -> Option<Pipe> {
@@ -206,6 +224,7 @@ impl PointReader {
             Ok(Ok(Ok(()))) => Ok(pipe),
             Ok(Ok(Err(Failure::Server(e)))) => Err(e),
             Ok(Ok(Err(Failure::Io(e) | Failure::Corrupt(e)))) => Err(unreachable(e)),
+            Ok(Ok(Err(Failure::Timeout))) => Err(unreachable(timed_out())),
             Ok(Err(_)) => Err(unreachable("connection closed".into())),
             Err(_) => Err(unreachable(timed_out())),
         }
@@ -303,9 +322,12 @@ async fn read_loop<R: AsyncRead + Unpin>(
         let reply = match tokio::time::timeout(RESPONSE_TIMEOUT, read_reply(&mut r)).await {
             Ok(reply) => reply,
             // Its request has given up by now; a silent peer must not keep this task forever.
-            Err(_) => Err(Failure::Io(timed_out())),
+            Err(_) => Err(Failure::Timeout),
         };
-        let broken = matches!(reply, Err(Failure::Io(_) | Failure::Corrupt(_)));
+        let broken = matches!(
+            reply,
+            Err(Failure::Io(_) | Failure::Timeout | Failure::Corrupt(_))
+        );
         let _ = slot.send(reply);
         if broken {
             pending.close();

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use rusqlite::{
-    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, MAIN_DB,
 };
 use tokio::sync::Semaphore;
 
@@ -105,6 +105,13 @@ impl SqliteStore {
             None => Connection::open_in_memory(),
         }
         .map_err(db_err)?;
+        // SQLite quietly opens a file it cannot write read-only, and such a connection stays
+        // read-only after the file is writable again: refuse it, so no request ever gets one.
+        if let Some(p) = &self.path {
+            if conn.is_readonly(MAIN_DB).map_err(db_err)? {
+                return Err(not_writable(p));
+            }
+        }
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db_err)?;
         if self.path.is_some() {
@@ -147,9 +154,34 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| Error::Internal(format!("sqlite task failed: {e}")))?;
-        self.conns.lock().unwrap().push(conn);
+        // A connection that failed for a reason other than a busy lock (read-only, I/O error,
+        // file gone) may stay broken: drop it, the next call opens (and checks) a new one.
+        match &out {
+            Err(Error::Unavailable(m)) if m != BUSY => {}
+            _ => self.conns.lock().unwrap().push(conn),
+        }
         out
     }
+
+    /// Whether a new connection could write: opening one is cheap (no I/O beyond the open, no
+    /// lock) and shows what SQLite itself would get.
+    fn check_writable(path: &str) -> Result<()> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db_err)?;
+        if conn.is_readonly(MAIN_DB).map_err(db_err)? {
+            return Err(not_writable(path));
+        }
+        Ok(())
+    }
+}
+
+const BUSY: &str = "database is busy, retry";
+
+fn not_writable(path: &str) -> Error {
+    Error::Unavailable(format!("database file {path} is not writable"))
 }
 
 /// Brings a database written by an earlier version to the current schema (inside the schema
@@ -169,7 +201,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 pub(super) fn db_err(e: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode::*;
     match e.sqlite_error_code() {
-        Some(DatabaseBusy | DatabaseLocked) => Error::Unavailable("database is busy, retry".into()),
+        Some(DatabaseBusy | DatabaseLocked) => Error::Unavailable(BUSY.into()),
         Some(CannotOpen | DiskFull | SystemIoFailure | ReadOnly | PermissionDenied) => {
             Error::Unavailable(format!("database unavailable: {e}"))
         }
@@ -263,9 +295,17 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    /// Reads through a pooled connection, and checks that the file can be written, so a store
+    /// that can only read is not reported ready.
     async fn ping(&self) -> Result<()> {
         self.with(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db_err))
+            .await?;
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || Self::check_writable(&path))
             .await
+            .map_err(|e| Error::Internal(format!("sqlite task failed: {e}")))?
     }
 
     async fn list_series(&self) -> Result<Vec<SeriesInfo>> {

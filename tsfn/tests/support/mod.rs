@@ -27,6 +27,8 @@ pub struct Server {
     pub dir: Option<tempfile::TempDir>,
     /// The Redis this server uses, when the test started one for it.
     pub redis: Option<RedisProc>,
+    /// Where its stderr (the log) goes, when the test keeps it: see [`Server::log`].
+    pub log_file: Option<tempfile::NamedTempFile>,
 }
 
 impl Server {
@@ -45,6 +47,43 @@ impl Server {
         let mut s = Server::start(&redis.url(), &with_no_seed(env));
         s.redis = Some(redis);
         s
+    }
+
+    /// [`Server::redis`] with its log (stderr) kept in a file, for [`Server::log`].
+    pub fn redis_logged(env: &[(&str, &str)]) -> Server {
+        let redis = RedisProc::start();
+        let log_file = tempfile::NamedTempFile::new().expect("log file");
+        let mut cmd = Server::command(&redis.url(), &with_no_seed(env));
+        cmd.stderr(log_file.reopen().expect("log file"));
+        let mut s = Server::spawn(cmd, &redis.url());
+        s.redis = Some(redis);
+        s.log_file = Some(log_file);
+        s
+    }
+
+    /// What the server has logged so far, without colour codes (needs a `*_logged` start).
+    pub fn log(&self) -> String {
+        let path = self
+            .log_file
+            .as_ref()
+            .expect("started with its log kept")
+            .path();
+        let raw = std::fs::read_to_string(path).expect("log file");
+        // Drop ANSI escape sequences (ESC [ ... letter).
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
     }
 
     /// `tsfn serve` on DynamoDB (moto's server, shared by the tests of this binary) with tables
@@ -80,6 +119,11 @@ impl Server {
 
     /// Starts `tsfn serve --bind 127.0.0.1:0` with `TSFN_STORE=store` and extra environment.
     pub fn start(store: &str, env: &[(&str, &str)]) -> Server {
+        Server::spawn(Server::command(store, env), store)
+    }
+
+    /// The command [`Server::start`] runs.
+    pub fn command(store: &str, env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(tsfn_bin());
         cmd.args(["serve", "--bind", "127.0.0.1:0"])
             .env("TSFN_STORE", store)
@@ -90,7 +134,7 @@ impl Server {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        Server::spawn(cmd, store)
+        cmd
     }
 
     /// Runs a prepared `tsfn serve` command (its stdout is taken to learn the address).
@@ -109,6 +153,7 @@ impl Server {
             client: client(),
             dir: None,
             redis: None,
+            log_file: None,
         }
     }
 
@@ -295,6 +340,26 @@ impl RedisProc {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Runs one command with `redis-cli` (raw output, one reply element per line), bounded.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("timeout")
+            .args(["20", "redis-cli", "--raw", "-p", &self.port.to_string()])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("redis-cli");
+        assert!(
+            out.status.success(),
+            "redis-cli {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn answers(&self) -> bool {
