@@ -59,10 +59,6 @@ impl App {
     }
 }
 
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+/// Milliseconds since the epoch, now: the clock lives in [`crate::time`], named here too for the
+/// callers that know it as `app::now_ms`.
+pub use crate::time::now_ms;

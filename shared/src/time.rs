@@ -22,6 +22,15 @@ pub const MAX_MS: i64 = 253_402_300_799_999;
 /// The longest duration accepted: the span of the whole range (10,000 years).
 pub const MAX_DURATION_MS: i64 = MAX_MS - MIN_MS + 1;
 
+/// Milliseconds since the epoch, now: the one clock. Stores never read it; their callers pass
+/// `now` in, so every time a store writes comes from the request or worker that caused it.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// Parses a timestamp string: RFC 3339, a date, or an epoch number (see module docs).
 pub fn parse(s: &str) -> Result<i64, String> {
     let s = s.trim();

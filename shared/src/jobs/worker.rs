@@ -10,9 +10,10 @@ use tokio::sync::watch;
 
 use super::run::{execute, Progress};
 use super::{Claim, Job, JobStatus, Policy};
-use crate::app::{now_ms, App};
+use crate::app::App;
 use crate::error::{Error, Result};
 use crate::store::Store;
+use crate::time::now_ms;
 
 /// How long an idle worker waits before looking for work again (in-process submissions wake it
 /// at once; other processes' submissions are seen at the next poll).
