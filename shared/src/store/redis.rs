@@ -14,6 +14,7 @@
 //! Redis costs a request one `RESPONSE_TIMEOUT`.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicI64;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -157,6 +158,8 @@ pub struct RedisStore {
     pub(super) scripts: Scripts,
     /// Point ranges, on connections of their own with a reply decoder made for them.
     reader: PointReader,
+    /// When this store last looked for dead workers' entries (and consumers).
+    pub(super) last_reclaim: AtomicI64,
 }
 
 pub(super) struct Scripts {
@@ -186,6 +189,7 @@ impl RedisStore {
             client,
             conn,
             blocking: Mutex::new(HashMap::new()),
+            last_reclaim: AtomicI64::new(0),
             scripts: Scripts {
                 write_points: Script::new(WRITE_POINTS),
                 put_series: Script::new(PUT_SERIES),

@@ -16,7 +16,7 @@
 //! Every status change is a Lua script that checks the expected state (status, worker, attempt)
 //! before writing: a compare-and-set, so no update is lost and no two workers finish one job.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use redis::{Script, Value};
@@ -38,9 +38,6 @@ const RECLAIM_PAGES: usize = 8;
 /// A consumer with nothing pending is removed once idle for a lease, and at least this long: a
 /// live worker's blocking reads (`BLOCK`) keep its idle time far below it.
 const REAP_IDLE_MIN_MS: i64 = 10_000;
-
-/// When this process last looked for dead workers' entries (and consumers).
-static LAST_RECLAIM: AtomicI64 = AtomicI64::new(0);
 
 fn job_key(id: &str) -> String {
     format!("tsfn:job:{id}")
@@ -591,10 +588,14 @@ pub(super) async fn claim_next(
     lease_ms: i64,
     max_attempts: u32,
 ) -> Result<Option<(Job, Claim)>> {
+    // The claim is made after the reads below, which may block for up to `BLOCK`: its time is
+    // the caller's `now` advanced by the time they took (a monotonic clock, not a second reading
+    // of the wall clock).
+    let started = tokio::time::Instant::now();
     // Entries of dead workers are looked for at least every half lease, even under load.
-    let last = LAST_RECLAIM.load(Ordering::Relaxed);
+    let last = s.last_reclaim.load(Ordering::Relaxed);
     let mut candidates = if now - last > lease_ms / 2 {
-        LAST_RECLAIM.store(now, Ordering::Relaxed);
+        s.last_reclaim.store(now, Ordering::Relaxed);
         reap_consumers(s, lease_ms.max(REAP_IDLE_MIN_MS)).await?;
         reclaim_stale(s, lease_ms).await?
     } else {
@@ -609,7 +610,7 @@ pub(super) async fn claim_next(
             &job_id,
             &entry,
             worker,
-            crate::app::now_ms(),
+            now + started.elapsed().as_millis() as i64,
             lease_ms,
             max_attempts,
         )
