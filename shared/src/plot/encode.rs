@@ -1,6 +1,6 @@
 //! PNG encoding of the rendered RGB buffer, in memory (plotters' own encoder writes files).
 
-use super::render::draw_err;
+use super::draw_err;
 use crate::Result;
 
 /// Encodes an 8-bit RGB buffer of `w` x `h` pixels as PNG.

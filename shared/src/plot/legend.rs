@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::render::{draw_err, truncate};
+use super::{draw_err, truncate};
 use crate::Result;
 
 pub(super) struct Entry {

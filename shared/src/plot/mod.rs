@@ -24,3 +24,20 @@ pub use downsample::lttb;
 pub use params::{ImageFormat, PlotParams};
 #[cfg(feature = "plot")]
 pub use render::{render, PlotSeries, MAX_SERIES};
+
+/// The error for a failure inside plotters or the PNG encoder (a bug, not bad input).
+#[cfg(feature = "plot")]
+fn draw_err<E: std::fmt::Debug>(e: E) -> crate::Error {
+    crate::Error::Internal(format!("plot rendering failed: {e:?}"))
+}
+
+/// At most `max` characters, the last one an ellipsis when cut.
+#[cfg(feature = "plot")]
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}

@@ -17,7 +17,7 @@ use super::bitmap::Bitmap;
 use super::legend::{self, Entry, Metrics};
 use super::time_axis::TimeAxis;
 use super::value_axis::ValueAxis;
-use super::{encode, lttb, ImageFormat, PlotParams};
+use super::{draw_err, encode, lttb, truncate, ImageFormat, PlotParams};
 use crate::model::Point;
 use crate::{Error, Result};
 
@@ -50,10 +50,6 @@ pub struct PlotSeries<'a> {
     pub unit: &'a str,
     /// Sorted by `t` ascending.
     pub points: &'a [Point],
-}
-
-pub(super) fn draw_err<E: std::fmt::Debug>(e: E) -> Error {
-    Error::Internal(format!("plot rendering failed: {e:?}"))
 }
 
 /// The embedded font, registered (once per process) under the family name the text styles use:
@@ -380,16 +376,6 @@ pub(super) fn printable(s: &str) -> String {
             c => Some(c),
         })
         .collect()
-}
-
-/// At most `max` characters, the last one an ellipsis when cut.
-pub(super) fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 /// `text` cut (with an ellipsis) until it fits `max_width` pixels in `font`.
