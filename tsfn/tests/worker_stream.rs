@@ -90,8 +90,8 @@ async fn stream_batches_report_only_failed_records_and_run_duplicates_once() {
         assert_eq!(job.attempts, 1, "{kind} ran once: {job:?}");
         assert!(app.store.get_result(id).await.unwrap().is_some());
     }
-    let (_, summary) = app.store.get_result(&a).await.unwrap().unwrap();
-    let summary: Value = serde_json::from_slice(&summary).unwrap();
+    let summary = app.store.get_result(&a).await.unwrap().unwrap();
+    let summary: Value = serde_json::from_slice(&summary.data).unwrap();
     assert_eq!(summary["count"], 100);
     assert_eq!(summary["mean"], 49.5);
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::Body;
 use tsfn_shared::http::{PathParams, Query};
-use tsfn_shared::jobs::{parse_id, JobStatus};
+use tsfn_shared::jobs::{parse_id, JobResult, JobStatus};
 use tsfn_shared::{App, Error, Request, Response, Result};
 
 pub const METHOD: &str = "GET";
@@ -36,7 +36,7 @@ pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
             )))
         }
     }
-    let (content_type, data) = app
+    let JobResult { content_type, data } = app
         .store
         .get_result(&id)
         .await?

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use tsfn_shared::http::{self, Query};
-use tsfn_shared::jobs::{JobStatus, JobView};
+use tsfn_shared::jobs::{JobStatus, JobView, ListCursor};
 use tsfn_shared::{App, Error, Request, Response, Result};
 
 pub const METHOD: &str = "GET";
@@ -20,7 +20,7 @@ struct Listing<'a> {
     next_cursor: Option<String>,
 }
 
-fn decode_cursor(c: &str) -> Result<(i64, String)> {
+fn decode_cursor(c: &str) -> Result<ListCursor> {
     let bad = || {
         Error::invalid(
             "cursor",
@@ -30,7 +30,10 @@ fn decode_cursor(c: &str) -> Result<(i64, String)> {
     let raw = B64.decode(c).map_err(|_| bad())?;
     let raw = String::from_utf8(raw).map_err(|_| bad())?;
     let (created, id) = raw.split_once('/').ok_or_else(bad)?;
-    Ok((created.parse().map_err(|_| bad())?, id.to_owned()))
+    Ok(ListCursor {
+        created: created.parse().map_err(|_| bad())?,
+        id: id.to_owned(),
+    })
 }
 
 pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {

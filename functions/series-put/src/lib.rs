@@ -17,9 +17,9 @@ pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
     Query::parse(&req)?.finish()?;
     let meta: SeriesMeta = http::json_body(&req)?;
     meta.validate()?;
-    let (info, created) = app.store.put_series(&id, &meta, now_ms()).await?;
+    let put = app.store.put_series(&id, &meta, now_ms()).await?;
     Ok(http::json_response(
-        if created { 201 } else { 200 },
-        &SeriesView::from(&info),
+        if put.created { 201 } else { 200 },
+        &SeriesView::from(&put.info),
     ))
 }

@@ -122,6 +122,28 @@ pub struct Claim {
     pub receipt: String,
 }
 
+/// A job just claimed, with the claim its worker updates it by.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub job: Job,
+    pub claim: Claim,
+}
+
+/// Where a listing page resumes: after the job with this `created` and `id`, in the listing's
+/// newest-first order of `(created, id)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    pub created: i64,
+    pub id: String,
+}
+
+/// What a succeeded job produced: its content type and bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobResult {
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{JobSpec, Kind, Outcome};
+use super::{JobResult, JobSpec, Kind, Outcome};
 use crate::analysis::{self, Input};
 use crate::error::{Error, Result};
 use crate::model::{Order, Point, SeriesId};
@@ -86,10 +86,13 @@ async fn load(store: &dyn Store, spec: &JobSpec, progress: &dyn Progress) -> Res
     Ok(out)
 }
 
-fn json<T: Serialize>(v: &T) -> Result<(String, Vec<u8>)> {
-    let bytes =
+fn json<T: Serialize>(v: &T) -> Result<JobResult> {
+    let data =
         serde_json::to_vec(v).map_err(|e| Error::Internal(format!("result encoding: {e}")))?;
-    Ok(("application/json".to_owned(), bytes))
+    Ok(JobResult {
+        content_type: "application/json".to_owned(),
+        data,
+    })
 }
 
 fn input(l: &Loaded) -> Input<'_> {
@@ -102,7 +105,7 @@ fn input(l: &Loaded) -> Input<'_> {
 }
 
 /// Computes a job's result from loaded data.
-pub fn compute(kind: &Kind, data: &[Loaded]) -> Result<(String, Vec<u8>)> {
+pub fn compute(kind: &Kind, data: &[Loaded]) -> Result<JobResult> {
     let first = data
         .first()
         .ok_or_else(|| Error::Internal("job without series".into()))?;
@@ -123,7 +126,7 @@ pub fn compute(kind: &Kind, data: &[Loaded]) -> Result<(String, Vec<u8>)> {
 }
 
 #[cfg(feature = "plot")]
-fn plot(p: &crate::plot::PlotParams, data: &[Loaded]) -> Result<(String, Vec<u8>)> {
+fn plot(p: &crate::plot::PlotParams, data: &[Loaded]) -> Result<JobResult> {
     use crate::plot::{render, PlotSeries};
     let series: Vec<PlotSeries> = data
         .iter()
@@ -139,12 +142,15 @@ fn plot(p: &crate::plot::PlotParams, data: &[Loaded]) -> Result<(String, Vec<u8>
         .collect();
     // Only jobs stored before submission filled in the title fall back to this one.
     let default_title = crate::plot::PlotParams::default_title(data.iter().map(|l| l.id.as_str()));
-    let bytes = render(&series, p, &default_title)?;
-    Ok((p.format.content_type().to_owned(), bytes))
+    let data = render(&series, p, &default_title)?;
+    Ok(JobResult {
+        content_type: p.format.content_type().to_owned(),
+        data,
+    })
 }
 
 #[cfg(not(feature = "plot"))]
-fn plot(_: &crate::plot::PlotParams, _: &[Loaded]) -> Result<(String, Vec<u8>)> {
+fn plot(_: &crate::plot::PlotParams, _: &[Loaded]) -> Result<JobResult> {
     Err(Error::Internal(
         "this worker was built without the `plot` feature".into(),
     ))
@@ -179,7 +185,7 @@ pub async fn execute(
             .map_err(|e| Error::Internal(format!("analysis task failed: {e}")))?
     };
     Ok(match computed {
-        Ok((content_type, data)) => Outcome::Succeeded { content_type, data },
+        Ok(JobResult { content_type, data }) => Outcome::Succeeded { content_type, data },
         Err(e) => Outcome::Failed {
             error: e.to_string(),
         },

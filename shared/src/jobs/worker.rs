@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::run::{execute, Progress};
-use super::{Claim, Job, JobStatus, Policy};
+use super::{Claim, Claimed, Job, JobStatus, Policy};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -170,7 +170,7 @@ pub async fn run(app: Arc<App>, name: String, policy: Policy, mut shutdown: watc
             (Ok(_), None) => {}
         }
         match claimed {
-            Ok(Some((job, claim))) => {
+            Ok(Some(Claimed { job, claim })) => {
                 let id = job.id.clone();
                 let ran = process(app.store.clone(), job, claim, policy, shutdown.clone()).await;
                 tracing::info!(worker = %name, job = %id, ?ran, "job done");
@@ -211,7 +211,9 @@ pub async fn sweep(
             .store
             .claim_next(name, now_ms(), policy.lease_ms, policy.max_attempts)
             .await?;
-        let Some((job, claim)) = claimed else { break };
+        let Some(Claimed { job, claim }) = claimed else {
+            break;
+        };
         let id = job.id.clone();
         let status = match process(app.store.clone(), job, claim, policy, rx.clone()).await {
             Ran::Finished(s) => s,
@@ -228,7 +230,7 @@ pub async fn run_one(app: &App, job_id: &str, name: &str, policy: Policy) -> Res
         .store
         .claim_job(job_id, name, now_ms(), policy.lease_ms, policy.max_attempts)
         .await?;
-    let Some((job, claim)) = claimed else {
+    let Some(Claimed { job, claim }) = claimed else {
         // Already taken, finished or deleted: a duplicate delivery is not an error.
         return match app.store.get_job(job_id).await? {
             Some(j) => Ok(j.status),

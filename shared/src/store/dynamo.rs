@@ -30,9 +30,9 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, Select, WriteRequest};
 use aws_sdk_dynamodb::Client;
 
-use super::{dynamo_jobs, not_found, Store};
+use super::{dynamo_jobs, not_found, SeriesPut, Store};
 use crate::error::{Error, Result};
-use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
+use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 
 /// Batch requests in flight at once while writing or deleting points.
@@ -486,12 +486,7 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn put_series(
-        &self,
-        id: &SeriesId,
-        meta: &SeriesMeta,
-        now: i64,
-    ) -> Result<(SeriesInfo, bool)> {
+    async fn put_series(&self, id: &SeriesId, meta: &SeriesMeta, now: i64) -> Result<SeriesPut> {
         let json = serde_json::to_string(meta).map_err(|e| Error::Internal(e.to_string()))?;
         let out = self
             .client
@@ -512,7 +507,7 @@ impl Store for DynamoStore {
             .get_series(id)
             .await?
             .ok_or_else(|| Error::Conflict("series deleted concurrently".into()))?;
-        Ok((info, created))
+        Ok(SeriesPut { info, created })
     }
 
     async fn delete_series(&self, id: &SeriesId) -> Result<bool> {
@@ -605,7 +600,7 @@ impl Store for DynamoStore {
     async fn list_jobs(
         &self,
         status: Option<JobStatus>,
-        after: Option<(i64, String)>,
+        after: Option<ListCursor>,
         limit: usize,
     ) -> Result<Vec<Job>> {
         dynamo_jobs::list(self, status, after, limit).await
@@ -617,7 +612,7 @@ impl Store for DynamoStore {
         now: i64,
         lease_ms: i64,
         max_attempts: u32,
-    ) -> Result<Option<(Job, Claim)>> {
+    ) -> Result<Option<Claimed>> {
         dynamo_jobs::claim_next(self, worker, now, lease_ms, max_attempts).await
     }
 
@@ -628,7 +623,7 @@ impl Store for DynamoStore {
         now: i64,
         lease_ms: i64,
         max_attempts: u32,
-    ) -> Result<Option<(Job, Claim)>> {
+    ) -> Result<Option<Claimed>> {
         dynamo_jobs::claim(self, id, worker, now, lease_ms, max_attempts).await
     }
 
@@ -644,7 +639,7 @@ impl Store for DynamoStore {
         dynamo_jobs::release(self, claim).await
     }
 
-    async fn get_result(&self, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+    async fn get_result(&self, id: &str) -> Result<Option<JobResult>> {
         dynamo_jobs::result(self, id).await
     }
 

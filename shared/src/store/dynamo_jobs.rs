@@ -9,7 +9,9 @@ use aws_sdk_dynamodb::types::{
 use super::dynamo::{aws_err, get_n, get_s, is_condition_failed, n, s, DynamoStore, Item};
 use super::not_found;
 use crate::error::{Error, Result};
-use crate::jobs::{Claim, Job, JobSpec, JobStatus, Outcome, Removal};
+use crate::jobs::{
+    Claim, Claimed, Job, JobResult, JobSpec, JobStatus, ListCursor, Outcome, Removal,
+};
 
 /// Result bytes per item: below the 400 KB item limit with room for the keys.
 const PART_BYTES: usize = 350 * 1024;
@@ -85,7 +87,7 @@ pub(super) async fn get(d: &DynamoStore, id: &str) -> Result<Option<Job>> {
 pub(super) async fn list(
     d: &DynamoStore,
     status: Option<JobStatus>,
-    after: Option<(i64, String)>,
+    after: Option<ListCursor>,
     limit: usize,
 ) -> Result<Vec<Job>> {
     let (index, key, value) = match status {
@@ -101,9 +103,9 @@ pub(super) async fn list(
         .expression_attribute_names("#k", if status.is_some() { "status" } else { "g" })
         .expression_attribute_values(":k", value)
         .scan_index_forward(false);
-    if let Some((created, id)) = &after {
+    if let Some(a) = &after {
         cond.push_str(" AND ix < :c");
-        q = q.expression_attribute_values(":c", s(ix(*created, id)));
+        q = q.expression_attribute_values(":c", s(ix(a.created, &a.id)));
     }
     let mut out = Vec::new();
     let mut start: Option<Item> = None;
@@ -134,7 +136,7 @@ pub(super) async fn claim(
     now: i64,
     lease_ms: i64,
     max_attempts: u32,
-) -> Result<Option<(Job, Claim)>> {
+) -> Result<Option<Claimed>> {
     let r = d
         .client
         .update_item()
@@ -164,7 +166,7 @@ pub(super) async fn claim(
                 attempt: job.attempts,
                 receipt: String::new(),
             };
-            Ok(Some((job, claim)))
+            Ok(Some(Claimed { job, claim }))
         }
         Err(e) if is_condition_failed(&e) => {
             give_up_if_exhausted(d, id, now, max_attempts).await?;
@@ -214,7 +216,7 @@ pub(super) async fn claim_next(
     now: i64,
     lease_ms: i64,
     max_attempts: u32,
-) -> Result<Option<(Job, Claim)>> {
+) -> Result<Option<Claimed>> {
     for (status, expired_only) in [("queued", false), ("running", true)] {
         let mut start = None;
         loop {
@@ -346,7 +348,7 @@ pub(super) async fn release(d: &DynamoStore, c: &Claim) -> Result<bool> {
     cas(on_claim(b, c)).await
 }
 
-pub(super) async fn result(d: &DynamoStore, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+pub(super) async fn result(d: &DynamoStore, id: &str) -> Result<Option<JobResult>> {
     let Some(job) = item(d, id).await? else {
         return Ok(None);
     };
@@ -390,7 +392,10 @@ pub(super) async fn result(d: &DynamoStore, id: &str) -> Result<Option<(String, 
             "result of job {id} has {seen} of {parts} parts"
         )));
     }
-    Ok(Some((ctype.to_owned(), data)))
+    Ok(Some(JobResult {
+        content_type: ctype.to_owned(),
+        data,
+    }))
 }
 
 pub(super) async fn remove(d: &DynamoStore, id: &str) -> Result<Removal> {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::{Error, Result};
-use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
+use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 
 #[cfg(feature = "dynamodb")]
@@ -66,12 +66,7 @@ pub trait Store: Send + Sync + 'static {
     async fn get_series(&self, id: &SeriesId) -> Result<Option<SeriesInfo>>;
 
     /// Creates the series or replaces its metadata. Returns the series and whether it was created.
-    async fn put_series(
-        &self,
-        id: &SeriesId,
-        meta: &SeriesMeta,
-        now: i64,
-    ) -> Result<(SeriesInfo, bool)>;
+    async fn put_series(&self, id: &SeriesId, meta: &SeriesMeta, now: i64) -> Result<SeriesPut>;
 
     /// Deletes the series and all its points. Returns false when it did not exist.
     async fn delete_series(&self, id: &SeriesId) -> Result<bool>;
@@ -102,11 +97,11 @@ pub trait Store: Send + Sync + 'static {
 
     async fn get_job(&self, id: &str) -> Result<Option<Job>>;
 
-    /// Jobs newest first, optionally of one status, starting after `after` (created, id).
+    /// Jobs newest first, optionally of one status, starting after `after`.
     async fn list_jobs(
         &self,
         status: Option<JobStatus>,
-        after: Option<(i64, String)>,
+        after: Option<ListCursor>,
         limit: usize,
     ) -> Result<Vec<Job>>;
 
@@ -119,7 +114,7 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         lease_ms: i64,
         max_attempts: u32,
-    ) -> Result<Option<(Job, Claim)>>;
+    ) -> Result<Option<Claimed>>;
 
     /// The same for one given job (event-driven workers are handed a job id).
     async fn claim_job(
@@ -129,7 +124,7 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         lease_ms: i64,
         max_attempts: u32,
-    ) -> Result<Option<(Job, Claim)>>;
+    ) -> Result<Option<Claimed>>;
 
     /// Extends the lease and records progress; false when the claim is no longer current.
     async fn renew(&self, claim: &Claim, now: i64, lease_ms: i64, progress: u8) -> Result<bool>;
@@ -140,14 +135,21 @@ pub trait Store: Send + Sync + 'static {
     /// Gives a claimed job back to the queue (graceful shutdown); false when the claim is stale.
     async fn release(&self, claim: &Claim) -> Result<bool>;
 
-    /// The result of a succeeded job: content type and bytes.
-    async fn get_result(&self, id: &str) -> Result<Option<(String, Vec<u8>)>>;
+    /// The result of a succeeded job.
+    async fn get_result(&self, id: &str) -> Result<Option<JobResult>>;
 
     /// Deletes a finished job with its result, or withdraws a queued one.
     async fn remove_job(&self, id: &str) -> Result<Removal>;
 }
 
 pub type DynStore = Arc<dyn Store>;
+
+/// What `put_series` did: the series as stored, and whether this call created it.
+#[derive(Debug, Clone)]
+pub struct SeriesPut {
+    pub info: SeriesInfo,
+    pub created: bool,
+}
 
 /// Opens the store named by a `TSFN_STORE` URL.
 pub async fn open(url: &str) -> Result<DynStore> {

@@ -23,9 +23,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnecti
 use redis::{AsyncConnectionConfig, Client, Script, Value};
 
 use super::redis_read::PointReader;
-use super::{not_found, redis_jobs, Store};
+use super::{not_found, redis_jobs, SeriesPut, Store};
 use crate::error::{Error, Result};
-use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
+use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 
 /// How long to wait for a connection, and for any reply, before answering 503.
@@ -358,12 +358,7 @@ impl Store for RedisStore {
         Ok(self.info(&[id.as_str().to_owned()]).await?.pop().flatten())
     }
 
-    async fn put_series(
-        &self,
-        id: &SeriesId,
-        meta: &SeriesMeta,
-        now: i64,
-    ) -> Result<(SeriesInfo, bool)> {
+    async fn put_series(&self, id: &SeriesId, meta: &SeriesMeta, now: i64) -> Result<SeriesPut> {
         let json = serde_json::to_string(meta).map_err(|e| Error::Internal(e.to_string()))?;
         let created: i64 = self
             .scripts
@@ -380,7 +375,10 @@ impl Store for RedisStore {
             .get_series(id)
             .await?
             .ok_or_else(|| Error::Conflict("series deleted concurrently".into()))?;
-        Ok((info, created == 1))
+        Ok(SeriesPut {
+            info,
+            created: created == 1,
+        })
     }
 
     async fn delete_series(&self, id: &SeriesId) -> Result<bool> {
@@ -526,7 +524,7 @@ impl Store for RedisStore {
     async fn list_jobs(
         &self,
         status: Option<JobStatus>,
-        after: Option<(i64, String)>,
+        after: Option<ListCursor>,
         limit: usize,
     ) -> Result<Vec<Job>> {
         redis_jobs::list(self, status, after, limit).await
@@ -538,7 +536,7 @@ impl Store for RedisStore {
         now: i64,
         lease_ms: i64,
         max_attempts: u32,
-    ) -> Result<Option<(Job, Claim)>> {
+    ) -> Result<Option<Claimed>> {
         redis_jobs::claim_next(self, worker, now, lease_ms, max_attempts).await
     }
 
@@ -549,7 +547,7 @@ impl Store for RedisStore {
         now: i64,
         lease_ms: i64,
         max_attempts: u32,
-    ) -> Result<Option<(Job, Claim)>> {
+    ) -> Result<Option<Claimed>> {
         redis_jobs::claim_by_id(self, id, "", worker, now, lease_ms, max_attempts)
             .await
             .map(|r| r.claimed())
@@ -567,7 +565,7 @@ impl Store for RedisStore {
         redis_jobs::release(self, claim).await
     }
 
-    async fn get_result(&self, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+    async fn get_result(&self, id: &str) -> Result<Option<JobResult>> {
         redis_jobs::result(self, id).await
     }
 

@@ -24,7 +24,9 @@ use redis::{Script, Value};
 use super::not_found;
 use super::redis::{redis_err, series_key, RedisStore};
 use crate::error::{Error, Result};
-use crate::jobs::{Claim, Job, JobSpec, JobStatus, Outcome, Removal};
+use crate::jobs::{
+    Claim, Claimed, Job, JobResult, JobSpec, JobStatus, ListCursor, Outcome, Removal,
+};
 
 pub(super) const QUEUE: &str = "tsfn:queue";
 pub(super) const GROUP: &str = "workers";
@@ -312,11 +314,11 @@ pub(super) async fn get(s: &RedisStore, id: &str) -> Result<Option<Job>> {
 pub(super) async fn list(
     s: &RedisStore,
     status: Option<JobStatus>,
-    after: Option<(i64, String)>,
+    after: Option<ListCursor>,
     limit: usize,
 ) -> Result<Vec<Job>> {
     let max = match &after {
-        Some((created, id)) => format!("({}", index_member(*created, id)),
+        Some(a) => format!("({}", index_member(a.created, &a.id)),
         None => "+".into(),
     };
     let members: Vec<String> = redis::cmd("ZREVRANGEBYLEX")
@@ -358,7 +360,7 @@ pub(super) async fn list(
 
 /// What the claim script found.
 pub(super) enum ClaimResult {
-    Ok(Box<Job>, Claim),
+    Ok(Box<Claimed>),
     /// The job no longer exists (cancelled or deleted).
     Gone,
     /// Another worker holds a live lease on it.
@@ -370,9 +372,9 @@ pub(super) enum ClaimResult {
 }
 
 impl ClaimResult {
-    pub(super) fn claimed(self) -> Option<(Job, Claim)> {
+    pub(super) fn claimed(self) -> Option<Claimed> {
         match self {
-            ClaimResult::Ok(job, claim) => Some((*job, claim)),
+            ClaimResult::Ok(claimed) => Some(*claimed),
             _ => None,
         }
     }
@@ -416,7 +418,7 @@ pub(super) async fn claim_by_id(
                 attempt: job.attempts,
                 receipt: receipt.to_owned(),
             };
-            ClaimResult::Ok(Box::new(job), claim)
+            ClaimResult::Ok(Box::new(Claimed { job, claim }))
         }
         "gone" => ClaimResult::Gone,
         "busy" => ClaimResult::Busy,
@@ -587,7 +589,7 @@ pub(super) async fn claim_next(
     now: i64,
     lease_ms: i64,
     max_attempts: u32,
-) -> Result<Option<(Job, Claim)>> {
+) -> Result<Option<Claimed>> {
     // The claim is made after the reads below, which may block for up to `BLOCK`: its time is
     // the caller's `now` advanced by the time they took (a monotonic clock, not a second reading
     // of the wall clock).
@@ -616,7 +618,7 @@ pub(super) async fn claim_next(
         )
         .await?
         {
-            ClaimResult::Ok(job, claim) => return Ok(Some((*job, claim))),
+            ClaimResult::Ok(claimed) => return Ok(Some(*claimed)),
             ClaimResult::Gone | ClaimResult::Done | ClaimResult::Failed => ack(s, &entry).await?,
             // Its owner is alive and will acknowledge it when done.
             ClaimResult::Busy => {}
@@ -696,7 +698,7 @@ pub(super) async fn release(s: &RedisStore, c: &Claim) -> Result<bool> {
     Ok(n == 1)
 }
 
-pub(super) async fn result(s: &RedisStore, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+pub(super) async fn result(s: &RedisStore, id: &str) -> Result<Option<JobResult>> {
     let mut pipe = redis::pipe();
     pipe.cmd("HGET")
         .arg(job_key(id))
@@ -706,7 +708,7 @@ pub(super) async fn result(s: &RedisStore, id: &str) -> Result<Option<(String, V
     let (ctype, data): (Option<String>, Option<Vec<u8>>) =
         pipe.query_async(&mut s.conn()).await.map_err(redis_err)?;
     Ok(match (ctype, data) {
-        (Some(c), Some(d)) => Some((c, d)),
+        (Some(content_type), Some(data)) => Some(JobResult { content_type, data }),
         _ => None,
     })
 }

@@ -16,9 +16,9 @@ use rusqlite::{
 use tokio::sync::Semaphore;
 
 use super::sqlite_jobs as jobs;
-use super::{not_found, Store};
+use super::{not_found, SeriesPut, Store};
 use crate::error::{Error, Result};
-use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
+use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 
 const SCHEMA: &str = "
@@ -331,12 +331,7 @@ impl Store for SqliteStore {
         self.with(move |c| get_info(c, &id)).await
     }
 
-    async fn put_series(
-        &self,
-        id: &SeriesId,
-        meta: &SeriesMeta,
-        now: i64,
-    ) -> Result<(SeriesInfo, bool)> {
+    async fn put_series(&self, id: &SeriesId, meta: &SeriesMeta, now: i64) -> Result<SeriesPut> {
         let id = id.as_str().to_owned();
         let json = serde_json::to_string(meta).map_err(|e| Error::Internal(e.to_string()))?;
         self.with(move |c| {
@@ -351,7 +346,7 @@ impl Store for SqliteStore {
             let info =
                 get_info(&tx, &id)?.ok_or_else(|| Error::Internal("series vanished".into()))?;
             tx.commit().map_err(db_err)?;
-            Ok((info, created))
+            Ok(SeriesPut { info, created })
         })
         .await
     }
@@ -462,7 +457,7 @@ impl Store for SqliteStore {
     async fn list_jobs(
         &self,
         status: Option<JobStatus>,
-        after: Option<(i64, String)>,
+        after: Option<ListCursor>,
         limit: usize,
     ) -> Result<Vec<Job>> {
         self.with(move |c| jobs::list(c, status, after, limit))
@@ -475,7 +470,7 @@ impl Store for SqliteStore {
         now: i64,
         lease_ms: i64,
         max_attempts: u32,
-    ) -> Result<Option<(Job, Claim)>> {
+    ) -> Result<Option<Claimed>> {
         let worker = worker.to_owned();
         self.with(move |c| jobs::claim(c, None, &worker, now, lease_ms, max_attempts))
             .await
@@ -488,7 +483,7 @@ impl Store for SqliteStore {
         now: i64,
         lease_ms: i64,
         max_attempts: u32,
-    ) -> Result<Option<(Job, Claim)>> {
+    ) -> Result<Option<Claimed>> {
         let (id, worker) = (id.to_owned(), worker.to_owned());
         self.with(move |c| jobs::claim(c, Some(&id), &worker, now, lease_ms, max_attempts))
             .await
@@ -511,7 +506,7 @@ impl Store for SqliteStore {
         self.with(move |c| jobs::release(c, &claim)).await
     }
 
-    async fn get_result(&self, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+    async fn get_result(&self, id: &str) -> Result<Option<JobResult>> {
         let id = id.to_owned();
         self.with(move |c| jobs::result(c, &id)).await
     }

@@ -7,7 +7,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::not_found;
 use super::sqlite::{db_err, sid_of, write_tx};
 use crate::error::{Error, Result};
-use crate::jobs::{Claim, Job, JobSpec, JobStatus, Outcome, Removal};
+use crate::jobs::{
+    Claim, Claimed, Job, JobResult, JobSpec, JobStatus, ListCursor, Outcome, Removal,
+};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -127,10 +129,10 @@ pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<Job>> {
 pub(super) fn list(
     conn: &Connection,
     status: Option<JobStatus>,
-    after: Option<(i64, String)>,
+    after: Option<ListCursor>,
     limit: usize,
 ) -> Result<Vec<Job>> {
-    let (ac, ai) = after.unwrap_or((i64::MAX, String::new()));
+    let (ac, ai) = after.map_or((i64::MAX, String::new()), |a| (a.created, a.id));
     // With no cursor every (created, id) is below (MAX, ""), except created == MAX, which no job has.
     let sql = format!(
         "SELECT {COLUMNS} FROM jobs WHERE (?1 IS NULL OR status = ?1) AND (created < ?2 OR (created = ?2 AND id < ?3))
@@ -166,7 +168,7 @@ pub(super) fn claim(
     now: i64,
     lease_ms: i64,
     max_attempts: u32,
-) -> Result<Option<(Job, Claim)>> {
+) -> Result<Option<Claimed>> {
     if only.is_none() && !runnable(conn, now)? {
         return Ok(None);
     }
@@ -224,7 +226,7 @@ pub(super) fn claim(
             attempt: job.attempts,
             receipt: String::new(),
         };
-        return Ok(Some((job, claim)));
+        return Ok(Some(Claimed { job, claim }));
     }
 }
 
@@ -303,9 +305,17 @@ pub(super) fn release(conn: &mut Connection, c: &Claim) -> Result<bool> {
     Ok(n == 1)
 }
 
-pub(super) fn result(conn: &Connection, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+pub(super) fn result(conn: &Connection, id: &str) -> Result<Option<JobResult>> {
     conn.prepare_cached("SELECT content_type, data FROM job_results WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .and_then(|mut s| {
+            s.query_row([id], |r| {
+                Ok(JobResult {
+                    content_type: r.get(0)?,
+                    data: r.get(1)?,
+                })
+            })
+            .optional()
+        })
         .map_err(db_err)
 }
 
