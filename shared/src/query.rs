@@ -9,8 +9,65 @@ use crate::time;
 
 pub const DEFAULT_LIMIT: usize = 1000;
 pub const MAX_LIMIT: usize = 10_000;
-/// Points fetched per store call when aggregating (buckets, stats).
+/// Points fetched per store call when aggregating (buckets, stats) or loading a job's data.
 pub const SCAN_PAGE: usize = 16_384;
+
+/// Reads a range page by page, [`SCAN_PAGE`] points per store call, in either order: how
+/// buckets, statistics and jobs walk a range, so no store call returns more than a page.
+pub struct Scan<'a> {
+    store: &'a dyn Store,
+    id: &'a SeriesId,
+    order: Order,
+    /// What is left to read.
+    rest: Range,
+    done: bool,
+}
+
+impl<'a> Scan<'a> {
+    pub fn new(store: &'a dyn Store, id: &'a SeriesId, range: Range, order: Order) -> Self {
+        Scan {
+            store,
+            id,
+            order,
+            rest: range,
+            done: false,
+        }
+    }
+
+    /// The next page, or `None` once the range is read. The first call always asks the store,
+    /// so a missing series is `NotFound` even when the range holds nothing; a page shorter than
+    /// `SCAN_PAGE` is the last.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Point>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .store
+            .query_points(self.id, self.rest, self.order, SCAN_PAGE)
+            .await?;
+        match page.last() {
+            Some(last) if page.len() == SCAN_PAGE => {
+                self.rest = match self.order {
+                    Order::Asc => Range {
+                        from: Some(last.t + 1),
+                        to: self.rest.to,
+                    },
+                    Order::Desc => Range {
+                        from: self.rest.from,
+                        to: Some(last.t),
+                    },
+                }
+            }
+            _ => self.done = true,
+        }
+        Ok(Some(page))
+    }
+
+    /// Whether the range is read (the last page has been handed out).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Agg {
@@ -287,9 +344,8 @@ async fn buckets(
 ) -> Result<Page> {
     let mut out: Vec<Point> = Vec::new();
     let mut cur: Option<(i64, Acc)> = None;
-    let mut scan = range;
-    loop {
-        let page = store.query_points(id, scan, order, SCAN_PAGE).await?;
+    let mut scan = Scan::new(store, id, range, order);
+    while let Some(page) = scan.next_page().await? {
         for &p in &page {
             let start = bucket_start(p.t, b.every);
             check_bucket_start(start, b.every, "every")?;
@@ -314,20 +370,6 @@ async fn buckets(
                 }
             }
         }
-        if page.len() < SCAN_PAGE {
-            break;
-        }
-        let last = page[page.len() - 1].t;
-        scan = match order {
-            Order::Asc => Range {
-                from: Some(last + 1),
-                to: scan.to,
-            },
-            Order::Desc => Range {
-                from: scan.from,
-                to: Some(last),
-            },
-        };
     }
     if let Some((s, acc)) = cur {
         out.push(Point {
@@ -409,15 +451,11 @@ impl StatsAcc {
 /// Statistics of a series over `range`, reading it page by page.
 pub async fn stats(store: &dyn Store, id: &SeriesId, range: Range) -> Result<Stats> {
     let mut acc = StatsAcc::default();
-    let mut scan = range;
-    loop {
-        let page = store.query_points(id, scan, Order::Asc, SCAN_PAGE).await?;
+    let mut scan = Scan::new(store, id, range, Order::Asc);
+    while let Some(page) = scan.next_page().await? {
         acc.extend(&page);
-        if page.len() < SCAN_PAGE {
-            return Ok(acc.finish());
-        }
-        scan.from = Some(page[page.len() - 1].t + 1);
     }
+    Ok(acc.finish())
 }
 
 #[cfg(test)]
@@ -439,6 +477,76 @@ mod tests {
     fn buckets_align_on_epoch() {
         assert_eq!(bucket_start(3_599_999, 3_600_000), 0);
         assert_eq!(bucket_start(-1, 3_600_000), -3_600_000);
+    }
+
+    /// Pages of a scan, and buckets built from them, in both orders across several pages.
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn scans_and_buckets_span_pages_in_both_orders() {
+        let store = crate::store::open("sqlite::memory:").await.unwrap();
+        let id = SeriesId::parse("s").unwrap();
+        let n = 2 * SCAN_PAGE as i64 + 5;
+        let pts: Vec<Point> = (0..n)
+            .map(|i| Point {
+                t: i * 7,
+                v: (i % 13) as f64,
+            })
+            .collect();
+        store.write_points(&id, pts.clone(), 0).await.unwrap();
+        let all = Range {
+            from: None,
+            to: None,
+        };
+        for order in [Order::Asc, Order::Desc] {
+            let mut scan = Scan::new(&*store, &id, all, order);
+            let (mut sizes, mut read) = (Vec::new(), Vec::new());
+            while let Some(page) = scan.next_page().await.unwrap() {
+                sizes.push(page.len());
+                read.extend(page);
+            }
+            assert!(scan.is_done());
+            assert_eq!(sizes, [SCAN_PAGE, SCAN_PAGE, 5], "{order:?}");
+            let mut want = pts.clone();
+            let mut buckets = bucketize(&pts, 1000, Agg::Sum);
+            if order == Order::Desc {
+                want.reverse();
+                buckets.reverse();
+            }
+            assert_eq!(read, want, "{order:?}");
+            let q = PointsQuery {
+                range: all,
+                order,
+                limit: usize::MAX,
+                cursor: None,
+                bucket: Some(Bucketing {
+                    every: 1000,
+                    agg: Agg::Sum,
+                }),
+            };
+            assert_eq!(points(&*store, &id, &q).await.unwrap().points, buckets);
+        }
+        // A range of exactly one page ends with an empty one.
+        let mut scan = Scan::new(
+            &*store,
+            &id,
+            Range::new(None, Some(SCAN_PAGE as i64 * 7)).unwrap(),
+            Order::Asc,
+        );
+        assert_eq!(scan.next_page().await.unwrap().unwrap().len(), SCAN_PAGE);
+        assert_eq!(scan.next_page().await.unwrap(), Some(Vec::new()));
+        assert_eq!(scan.next_page().await.unwrap(), None);
+        let stats = stats(&*store, &id, all).await.unwrap();
+        assert_eq!(stats.count, n as u64);
+        assert_eq!(stats.last, pts.last().copied());
+        // A missing series is NotFound, even for an empty range.
+        let ghost = SeriesId::parse("ghost").unwrap();
+        let mut scan = Scan::new(
+            &*store,
+            &ghost,
+            Range::new(Some(5), Some(5)).unwrap(),
+            Order::Asc,
+        );
+        assert!(matches!(scan.next_page().await, Err(Error::NotFound(_))));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::{JobResult, JobSpec, Kind, Outcome};
 use crate::analysis::{self, Input};
 use crate::error::{Error, Result};
 use crate::model::{Order, Point, SeriesId};
-use crate::query::SCAN_PAGE;
+use crate::query::Scan;
 use crate::store::Store;
 
 /// Reports progress (0-100) while a job runs; returns false when the job was lost (lease taken
@@ -45,34 +45,25 @@ async fn load(store: &dyn Store, spec: &JobSpec, progress: &dyn Progress) -> Res
     for (n, id) in spec.series.iter().enumerate() {
         // The first page answers small series in one call; only longer ones need the count
         // (for progress) and further pages.
-        let first = match store
-            .query_points(id, spec.range, Order::Asc, SCAN_PAGE)
-            .await
-        {
+        let mut scan = Scan::new(store, id, spec.range, Order::Asc);
+        let first = match scan.next_page().await {
             Err(Error::NotFound(_)) => return Err(gone(id)),
-            r => r?,
+            r => r?.unwrap_or_default(),
         };
-        let info = if needs_meta || first.len() == SCAN_PAGE {
+        let info = if needs_meta || !scan.is_done() {
             store.get_series(id).await?.map(|i| (i.meta, i.count))
         } else {
             None
         };
         let total = info.as_ref().map_or(first.len() as u64, |(_, c)| *c).max(1);
         let mut points = first;
-        let mut scan = spec.range;
-        while points.len() % SCAN_PAGE == 0 && !points.is_empty() {
-            scan.from = Some(points[points.len() - 1].t + 1);
-            let page = store.query_points(id, scan, Order::Asc, SCAN_PAGE).await?;
-            let last_page = page.len() < SCAN_PAGE;
+        while let Some(page) = scan.next_page().await? {
             points.extend_from_slice(&page);
             // Progress over series and pages: each series gets an equal share of the load phase.
             let done = (points.len() as u64).min(total) as f64 / total as f64;
             let pct = ((n as f64 + done) / spec.series.len() as f64 * LOAD_SHARE as f64) as u8;
             if !progress.report(pct).await {
                 return Err(Error::Conflict("job was taken over or deleted".into()));
-            }
-            if last_page {
-                break;
             }
         }
         let (name, unit) = info.map(|(m, _)| (m.name, m.unit)).unwrap_or_default();
