@@ -36,8 +36,6 @@ mod redis_jobs;
 mod redis_read;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
-#[cfg(feature = "sqlite")]
-mod sqlite_jobs;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

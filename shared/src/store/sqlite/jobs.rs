@@ -1,41 +1,16 @@
-//! The job half of the SQLite backend: the `jobs` and `job_results` tables and the atomic
-//! transitions. Each transition is one statement whose WHERE clause is the compare-and-set
-//! condition (status, worker, attempt), run in a write transaction.
+//! The job half of the SQLite backend: the `jobs` and `job_results` tables (created in `schema`)
+//! and the atomic transitions. Each transition is one statement whose WHERE clause is the
+//! compare-and-set condition (status, worker, attempt), run in a write transaction.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::not_found;
-use super::sqlite::{db_err, sid_of, write_tx};
+use super::conn::{db_err, write_tx};
+use super::series::sid_of;
 use crate::error::{Error, Result};
 use crate::jobs::{
     Claim, Claimed, Job, JobResult, JobSpec, JobStatus, ListCursor, Outcome, Removal,
 };
-
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS jobs (
-    id          TEXT PRIMARY KEY,
-    spec        TEXT    NOT NULL,
-    status      TEXT    NOT NULL,
-    created     INTEGER NOT NULL,
-    started     INTEGER,
-    finished    INTEGER,
-    worker      TEXT,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    progress    INTEGER NOT NULL DEFAULT 0,
-    error       TEXT,
-    result_size INTEGER,
-    result_type TEXT,
-    lease_until INTEGER
-);
-CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created, id);
-CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created, id);
-CREATE INDEX IF NOT EXISTS jobs_by_lease ON jobs (status, lease_until);
-CREATE TABLE IF NOT EXISTS job_results (
-    id           TEXT PRIMARY KEY,
-    content_type TEXT NOT NULL,
-    data         BLOB NOT NULL
-);
-";
+use crate::store::not_found;
 
 const COLUMNS: &str =
     "id, spec, status, created, started, finished, worker, attempts, progress, error, result_size, result_type, lease_until";
