@@ -30,10 +30,6 @@ pub mod dynamo;
 mod dynamo_jobs;
 #[cfg(feature = "redis")]
 pub mod redis;
-#[cfg(feature = "redis")]
-mod redis_jobs;
-#[cfg(feature = "redis")]
-mod redis_read;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

@@ -23,7 +23,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::redis::{member_point, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+use super::codec::member_point;
+use super::conn::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::model::Point;
 

@@ -1,0 +1,32 @@
+local j = KEYS[1]
+local st = redis.call('HGET', j, 'status')
+if not st then return {'gone'} end
+local now = tonumber(ARGV[2])
+if st == 'running' then
+  local lease = tonumber(redis.call('HGET', j, 'lease_until') or '0')
+  if lease >= now then return {'busy'} end
+elseif st ~= 'queued' then
+  return {'done'}
+end
+local ix = redis.call('HGET', j, 'ix')
+local attempts = tonumber(redis.call('HGET', j, 'attempts') or '0')
+local from = KEYS[2]
+if st == 'running' then from = KEYS[3] end
+if attempts >= tonumber(ARGV[4]) then
+  redis.call('HSET', j, 'status', 'failed', 'finished', ARGV[2], 'error',
+    'gave up after ' .. attempts .. ' attempts: the worker running it stopped (crash or timeout) each time')
+  redis.call('HDEL', j, 'lease_until')
+  redis.call('ZREM', from, ix)
+  redis.call('ZADD', KEYS[4], 0, ix)
+  return {'failed'}
+end
+redis.call('HSET', j, 'status', 'running', 'worker', ARGV[1], 'attempts', attempts + 1,
+  'started', ARGV[2], 'lease_until', now + tonumber(ARGV[3]), 'progress', 0)
+redis.call('ZREM', from, ix)
+redis.call('ZADD', KEYS[3], 0, ix)
+if ARGV[5] ~= '' then
+  redis.call('XCLAIM', KEYS[5], ARGV[6], ARGV[1], 0, ARGV[5], 'JUSTID')
+end
+local all = redis.call('HGETALL', j)
+table.insert(all, 1, 'claimed')
+return all

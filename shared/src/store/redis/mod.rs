@@ -1,0 +1,189 @@
+//! Redis-compatible backend (`redis://HOST:PORT/DB`): Redis 6+, Valkey, KeyDB; core commands only.
+//!
+//! Keys (all prefixed `tsfn:`):
+//! - `tsfn:series` sorted set of series ids (score 0, so listing is by id);
+//! - `tsfn:series:{id}` hash: `meta` (JSON), `created`, `updated` (ms);
+//! - `tsfn:points:{id}` sorted set: score = t (ms), member = 16 bytes (t and v, big-endian);
+//! - jobs and results: see `jobs`; the queue stream: see `queue`.
+//!
+//! Writes that must be atomic are Lua scripts (one round trip, no interleaving; in `lua/`); reads
+//! are pipelined into one round trip. One multiplexed connection per process carries every
+//! request concurrently and reconnects after Redis restarts, except point ranges, which have one
+//! of their own with a decoder made for them (`reply`). While Redis is unreachable, calls fail
+//! within the timeouts of `conn` with `Error::Unavailable` (503); a reply timeout is never
+//! retried, so a hung Redis costs a request one `RESPONSE_TIMEOUT`.
+//!
+//! Its parts: `conn` (the shared connection, errors), `codec` (key names, the point member, the
+//! job hash), `reply` (the point range reader), `series`, `points`, `jobs` and `queue`; each holds
+//! its own scripts and a handle on the shared connection, and the `Store` below delegates to them.
+
+mod codec;
+mod conn;
+mod jobs;
+mod points;
+mod queue;
+mod reply;
+mod series;
+
+use async_trait::async_trait;
+
+use self::conn::Conn;
+pub use self::conn::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+use self::jobs::Jobs;
+use self::points::Points;
+use self::queue::Queue;
+use self::series::Series;
+use super::{SeriesPut, Store};
+use crate::error::Result;
+use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
+use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
+
+pub struct RedisStore {
+    /// The shared connection, for `ping`; each part holds a clone of it.
+    conn: Conn,
+    series: Series,
+    points: Points,
+    jobs: Jobs,
+    queue: Queue,
+}
+
+impl RedisStore {
+    /// `url` is the whole `redis://HOST:PORT/DB` URL.
+    pub async fn open(url: &str) -> Result<Self> {
+        let conn = Conn::open(url)?;
+        let points = Points::new(conn.clone())?;
+        let store = RedisStore {
+            series: Series::new(conn.clone()),
+            points,
+            jobs: Jobs::new(conn.clone()),
+            queue: Queue::new(conn.clone()),
+            conn,
+        };
+        if let Err(e) = store.queue.ensure_group().await {
+            tracing::warn!(error = %e, "redis not reachable at start; will retry on use");
+        }
+        Ok(store)
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+
+    fn claim_waits(&self) -> bool {
+        true
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let _: String = redis::cmd("PING")
+            .query_async(&mut self.conn.get())
+            .await
+            .map_err(conn::redis_err)?;
+        Ok(())
+    }
+
+    async fn list_series(&self) -> Result<Vec<SeriesInfo>> {
+        self.series.list().await
+    }
+
+    async fn get_series(&self, id: &SeriesId) -> Result<Option<SeriesInfo>> {
+        self.series.get(id).await
+    }
+
+    async fn put_series(&self, id: &SeriesId, meta: &SeriesMeta, now: i64) -> Result<SeriesPut> {
+        self.series.put(id, meta, now).await
+    }
+
+    async fn delete_series(&self, id: &SeriesId) -> Result<bool> {
+        self.series.delete(id).await
+    }
+
+    async fn write_points(&self, id: &SeriesId, points: Vec<Point>, now: i64) -> Result<bool> {
+        self.points.write(id, points, now).await
+    }
+
+    async fn query_points(
+        &self,
+        id: &SeriesId,
+        range: Range,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Point>> {
+        self.points
+            .range(id, range.lo(), range.hi(), order, limit)
+            .await
+    }
+
+    async fn get_point(&self, id: &SeriesId, t: i64) -> Result<Option<Point>> {
+        Ok(self.points.range(id, t, t, Order::Asc, 1).await?.pop())
+    }
+
+    async fn delete_points(&self, id: &SeriesId, range: Range) -> Result<u64> {
+        self.points.delete(id, range).await
+    }
+
+    async fn create_job(&self, job: &Job) -> Result<()> {
+        self.jobs.create(job).await
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        self.jobs.get(id).await
+    }
+
+    async fn list_jobs(
+        &self,
+        status: Option<JobStatus>,
+        after: Option<ListCursor>,
+        limit: usize,
+    ) -> Result<Vec<Job>> {
+        self.jobs.list(status, after, limit).await
+    }
+
+    async fn claim_next(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<Claimed>> {
+        self.queue
+            .claim_next(&self.jobs, worker, now, lease_ms, max_attempts)
+            .await
+    }
+
+    async fn claim_job(
+        &self,
+        id: &str,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<Claimed>> {
+        self.jobs
+            .claim_by_id(id, "", worker, now, lease_ms, max_attempts)
+            .await
+            .map(|r| r.claimed())
+    }
+
+    async fn renew(&self, claim: &Claim, now: i64, lease_ms: i64, progress: u8) -> Result<bool> {
+        self.jobs.renew(claim, now, lease_ms, progress).await
+    }
+
+    async fn finish(&self, claim: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
+        self.jobs.finish(claim, outcome, now).await
+    }
+
+    async fn release(&self, claim: &Claim) -> Result<bool> {
+        self.jobs.release(claim).await
+    }
+
+    async fn get_result(&self, id: &str) -> Result<Option<JobResult>> {
+        self.jobs.result(id).await
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<Removal> {
+        self.jobs.remove(id).await
+    }
+}
