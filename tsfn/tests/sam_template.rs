@@ -250,7 +250,7 @@ fn every_function_is_a_bootstrap_on_provided_al2023_arm64() {
     }
 }
 
-/// The table design of `tsfn init-store`: shared/src/store/dynamo_jobs.rs, `init_tables`
+/// The table design of `tsfn init-store`: shared/src/store/dynamodb/schema.rs, `init_tables`
 /// (keys, attribute types, the jobs table's indexes and stream). Keep in step with it.
 struct TableDesign {
     name: &'static str,
@@ -752,8 +752,8 @@ fn grants(t: &Value, f: &Value) -> BTreeSet<Grant> {
 }
 
 /// The DynamoDB calls each function makes: `(table, action, on an index)`, from the handlers'
-/// store calls and shared/src/store/dynamo.rs, dynamo_jobs.rs. A new route or a new store call
-/// must be added here (and granted in the template).
+/// store calls and shared/src/store/dynamodb/ (series.rs, points.rs, jobs.rs, results.rs). A new
+/// route or a new store call must be added here (and granted in the template).
 fn store_calls(function: &str) -> &'static [(&'static str, &'static str, bool)] {
     // get_series, query/range and stats: GetItem of the series, Query of its points.
     const READ_SERIES: &[(&str, &str, bool)] =

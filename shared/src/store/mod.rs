@@ -25,9 +25,7 @@ use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 
 #[cfg(feature = "dynamodb")]
-pub mod dynamo;
-#[cfg(feature = "dynamodb")]
-mod dynamo_jobs;
+pub mod dynamodb;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(feature = "sqlite")]
@@ -157,7 +155,7 @@ pub async fn open(url: &str) -> Result<DynStore> {
     }
     #[cfg(feature = "dynamodb")]
     if let Some(prefix) = url.strip_prefix("dynamodb://") {
-        return Ok(Arc::new(dynamo::DynamoStore::open(prefix).await?));
+        return Ok(Arc::new(dynamodb::DynamoStore::open(prefix).await?));
     }
     let scheme = url.split(':').next().unwrap_or(url);
     Err(Error::invalid(
@@ -187,14 +185,7 @@ pub fn compiled_backends() -> Vec<&'static str> {
 pub async fn init(url: &str, say: &mut (dyn for<'a> FnMut(&'a str) + Send)) -> Result<()> {
     #[cfg(feature = "dynamodb")]
     if let Some(prefix) = url.strip_prefix("dynamodb://") {
-        let d = dynamo::DynamoStore::open(prefix).await?;
-        for t in dynamo_jobs::init_tables(&d).await? {
-            say(&format!("created table {t}"));
-        }
-        // DynamoDB answers CreateTable at once and builds the table (and its indexes) after.
-        dynamo_jobs::wait_active(&d, dynamo_jobs::ACTIVE_WAIT, true, say).await?;
-        say("every table and index is ACTIVE");
-        return Ok(());
+        return dynamodb::DynamoStore::open(prefix).await?.init(say).await;
     }
     open(url).await?;
     let _ = say;

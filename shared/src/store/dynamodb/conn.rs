@@ -1,0 +1,101 @@
+//! The SDK client, built once per process with bounded timeouts, the table names, and SDK errors
+//! in our terms: throttling, timeouts and unreachable endpoints are `Error::Unavailable` (503).
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::Client;
+
+use crate::error::{Error, Result};
+
+/// The client and the tables' prefix. Cheap to clone: clones share the client.
+#[derive(Clone)]
+pub(super) struct Db {
+    pub(super) client: Client,
+    prefix: String,
+}
+
+impl Db {
+    /// `prefix` is what follows `dynamodb://`.
+    pub(super) async fn open(prefix: &str) -> Result<Self> {
+        if prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(Error::invalid(
+                "TSFN_STORE",
+                "dynamodb://PREFIX needs a table prefix of letters, digits, '_', '-', '.'",
+            ));
+        }
+        // DynamoDB answers in milliseconds; a bound per attempt turns a hung endpoint into a 503.
+        // Emulators that scan whole tables per query (moto) need more: TSFN_DYNAMODB_TIMEOUT_MS.
+        let attempt = match std::env::var("TSFN_DYNAMODB_TIMEOUT_MS") {
+            Ok(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms > 0)
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "TSFN_DYNAMODB_TIMEOUT_MS",
+                        "must be a positive number of milliseconds",
+                    )
+                })?,
+            Err(_) => Duration::from_secs(5),
+        };
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(2))
+                    .operation_attempt_timeout(attempt)
+                    .operation_timeout(attempt * 3)
+                    .build(),
+            )
+            .load()
+            .await;
+        Ok(Db {
+            client: Client::new(&config),
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    /// The full name of a table, by its suffix (`series`, `points`, `jobs`, `results`).
+    pub(super) fn table(&self, name: &str) -> String {
+        format!("{}-{name}", self.prefix)
+    }
+}
+
+/// Maps an SDK error: throttling, timeouts and unreachable endpoints are 503; a missing table is
+/// a 503 that says to run `tsfn init-store`.
+pub(super) fn aws_err<E>(e: SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = e.code().map(str::to_owned);
+    let text = format!("{}", DisplayErrorContext(&e));
+    match (&e, code.as_deref()) {
+        (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), _) => {
+            Error::Unavailable(format!("dynamodb unreachable: {text}"))
+        }
+        (_, Some("ResourceNotFoundException")) => Error::Unavailable(format!(
+            "dynamodb table missing (create the tables with `tsfn init-store`): {text}"
+        )),
+        (_, Some(c))
+            if c.contains("Throttl")
+                || c == "ProvisionedThroughputExceededException"
+                || c == "RequestLimitExceeded" =>
+        {
+            Error::Unavailable(format!("dynamodb is throttling: {text}"))
+        }
+        (SdkError::ServiceError(se), _) if se.raw().status().as_u16() >= 500 => {
+            Error::Unavailable(format!("dynamodb error: {text}"))
+        }
+        _ => Error::Internal(format!("dynamodb: {text}")),
+    }
+}
+
+pub(super) fn is_condition_failed<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    e.code() == Some("ConditionalCheckFailedException")
+}
