@@ -1,12 +1,7 @@
-//! Analysis jobs: the job record and its lifecycle, the submission contract, running a job, and
-//! the worker loop.
-//!
-//! Lifecycle: `queued -> running -> succeeded | failed`. Every transition is a compare-and-set in
-//! the store keyed on the claim (worker id and attempt number), so a worker that lost its lease
-//! can neither finish nor overwrite a job another worker has claimed since. Delivery is at least
-//! once: a running job whose lease expires (its worker died) is claimed again; after
-//! `max_attempts` claims it fails with a message instead of looping forever.
+//! Analysis jobs: the job record, its lifecycle (`lifecycle`), the submission contract, running
+//! a job, and the worker loop.
 
+pub mod lifecycle;
 pub mod run;
 pub mod spec;
 pub mod worker;
@@ -16,45 +11,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::time;
 
+pub use lifecycle::{Claim, JobStatus, Outcome, Removal};
 pub use spec::{JobSpec, Kind};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-}
-
-impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "queued",
-            JobStatus::Running => "running",
-            JobStatus::Succeeded => "succeeded",
-            JobStatus::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self> {
-        Ok(match s {
-            "queued" => JobStatus::Queued,
-            "running" => JobStatus::Running,
-            "succeeded" => JobStatus::Succeeded,
-            "failed" => JobStatus::Failed,
-            _ => {
-                return Err(Error::invalid(
-                    "status",
-                    format!("unknown status {s:?}: use queued, running, succeeded or failed"),
-                ))
-            }
-        })
-    }
-
-    pub fn is_finished(self) -> bool {
-        matches!(self, JobStatus::Succeeded | JobStatus::Failed)
-    }
-}
 
 /// A job id: a UUID v4 in its hyphenated lowercase form.
 pub fn new_id() -> String {
@@ -112,21 +70,24 @@ impl Job {
     }
 }
 
-/// A worker's claim on a job: only the holder of the current claim may update it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claim {
-    pub job_id: String,
-    pub worker: String,
-    pub attempt: u32,
-    /// The backend's delivery handle (a Redis stream entry id), acknowledged when the job ends.
-    pub receipt: String,
-}
-
 /// A job just claimed, with the claim its worker updates it by.
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub job: Job,
     pub claim: Claim,
+}
+
+impl Claimed {
+    /// `job` as a claim by `worker` left it: the claim is on the attempt it counted.
+    pub fn new(job: Job, worker: &str, receipt: &str) -> Self {
+        let claim = Claim {
+            job_id: job.id.clone(),
+            worker: worker.to_owned(),
+            attempt: job.attempts,
+            receipt: receipt.to_owned(),
+        };
+        Claimed { job, claim }
+    }
 }
 
 /// Where a listing page resumes: after the job with this `created` and `id`, in the listing's
@@ -142,25 +103,6 @@ pub struct ListCursor {
 pub struct JobResult {
     pub content_type: String,
     pub data: Vec<u8>,
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Succeeded { content_type: String, data: Vec<u8> },
-    Failed { error: String },
-}
-
-/// What `DELETE /jobs/{id}` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Removal {
-    /// A finished job and its result were deleted.
-    Deleted,
-    /// A queued job was withdrawn before any worker took it.
-    Cancelled,
-    /// The job is running; it cannot be removed under its worker.
-    Running,
-    NotFound,
 }
 
 /// Leases and retries, from `TSFN_JOB_LEASE_MS` (default 30000) and `TSFN_JOB_MAX_ATTEMPTS` (3).

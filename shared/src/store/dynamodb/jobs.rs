@@ -1,6 +1,7 @@
 //! The `jobs` table: key `id`; the job record, `ix` (`{created:015}|{id}`) and `g` = "job", with
-//! the indexes `by_status` (status, ix) and `all` (g, ix) for listings. Every status change is a
-//! conditional update (a compare-and-set); results are stored in parts (`results`).
+//! the indexes `by_status` (status, ix) and `all` (g, ix) for listings. Every status change of
+//! `jobs::lifecycle` is a conditional update (a compare-and-set); results are stored in parts
+//! (`results`).
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -9,6 +10,7 @@ use super::codec::{get_n, get_s, ix, job_from, n, s, Item};
 use super::conn::{aws_err, is_condition_failed, Db};
 use super::{results, series};
 use crate::error::Result;
+use crate::jobs::lifecycle::{gave_up, lease_until, removal};
 use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::store::not_found;
 
@@ -125,7 +127,7 @@ pub(super) async fn claim(
         .expression_attribute_values(":one", n(1))
         .expression_attribute_values(":zero", n(0))
         .expression_attribute_values(":now", n(now))
-        .expression_attribute_values(":lease", n(now + lease_ms))
+        .expression_attribute_values(":lease", n(lease_until(now, lease_ms)))
         .expression_attribute_values(":max", n(max_attempts))
         .return_values(ReturnValue::AllNew)
         .send()
@@ -133,13 +135,7 @@ pub(super) async fn claim(
     match r {
         Ok(out) => {
             let job = job_from(&out.attributes.unwrap_or_default())?;
-            let claim = Claim {
-                job_id: id.to_owned(),
-                worker: worker.to_owned(),
-                attempt: job.attempts,
-                receipt: String::new(),
-            };
-            Ok(Some(Claimed { job, claim }))
+            Ok(Some(Claimed::new(job, worker, "")))
         }
         Err(e) if is_condition_failed(&e) => {
             give_up_if_exhausted(d, id, now, max_attempts).await?;
@@ -157,7 +153,9 @@ async fn give_up_if_exhausted(d: &Db, id: &str, now: i64, max_attempts: u32) -> 
         .table_name(d.table("jobs"))
         .key("id", s(id))
         .update_expression("SET #st = :failed, finished = :now, #e = :msg REMOVE lease_until")
-        .condition_expression("(#st = :queued OR (#st = :running AND lease_until < :now)) AND attempts >= :max")
+        .condition_expression(
+            "(#st = :queued OR (#st = :running AND lease_until < :now)) AND attempts >= :max",
+        )
         .expression_attribute_names("#st", "status")
         .expression_attribute_names("#e", "error")
         .expression_attribute_values(":failed", s("failed"))
@@ -165,10 +163,7 @@ async fn give_up_if_exhausted(d: &Db, id: &str, now: i64, max_attempts: u32) -> 
         .expression_attribute_values(":running", s("running"))
         .expression_attribute_values(":now", n(now))
         .expression_attribute_values(":max", n(max_attempts))
-        .expression_attribute_values(
-            ":msg",
-            s(format!("gave up after {max_attempts} attempts: the worker running it stopped (crash or timeout) each time")),
-        )
+        .expression_attribute_values(":msg", s(gave_up(max_attempts)))
         .send()
         .await;
     match r {
@@ -254,7 +249,7 @@ pub(super) async fn renew(
         .update_item()
         .table_name(d.table("jobs"))
         .update_expression("SET lease_until = :lease, progress = :p")
-        .expression_attribute_values(":lease", n(now + lease_ms))
+        .expression_attribute_values(":lease", n(lease_until(now, lease_ms)))
         .expression_attribute_values(":p", n(progress));
     cas(on_claim(b, c)).await
 }
@@ -318,8 +313,9 @@ pub(super) async fn remove(d: &Db, id: &str) -> Result<Removal> {
         return Ok(Removal::NotFound);
     };
     let status = JobStatus::parse(get_s(&it, "status").unwrap_or("failed"))?;
-    if status == JobStatus::Running {
-        return Ok(Removal::Running);
+    let outcome = removal(Some(status));
+    if outcome == Removal::Running {
+        return Ok(outcome);
     }
     let r = d
         .client
@@ -338,9 +334,5 @@ pub(super) async fn remove(d: &Db, id: &str) -> Result<Removal> {
         Err(e) => return Err(aws_err(e)),
     }
     results::delete(d, id, get_n::<usize>(&it, "result_parts").unwrap_or(0)).await?;
-    Ok(if status == JobStatus::Queued {
-        Removal::Cancelled
-    } else {
-        Removal::Deleted
-    })
+    Ok(outcome)
 }

@@ -8,9 +8,9 @@
 //! - `tsfn:queue`: the stream of job ids workers read (see `queue`); an entry is acknowledged
 //!   (and deleted) in the script that stores its job's final state.
 //!
-//! Every status change is a Lua script (in `lua/`) that checks the expected state (status,
-//! worker, attempt) before writing: a compare-and-set, so no update is lost and no two workers
-//! finish one job.
+//! Every status change of `jobs::lifecycle` is a Lua script (in `lua/`) that checks the expected
+//! state (status, worker, attempt) before writing: a compare-and-set, so no update is lost and no
+//! two workers finish one job.
 
 use redis::{Script, Value};
 
@@ -20,6 +20,7 @@ use super::codec::{
 };
 use super::conn::{redis_err, Conn};
 use crate::error::{Error, Result};
+use crate::jobs::lifecycle::{gave_up, lease_until};
 use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::store::not_found;
 
@@ -27,6 +28,9 @@ use crate::store::not_found;
 /// written when one is missing, and the 1-based position of the first missing one is returned).
 const CREATE: &str = include_str!("lua/create_job.lua");
 
+/// The claim rule (see `jobs::lifecycle`). KEYS: job, the queued, running and failed indexes, the
+/// queue; ARGV: worker, now, the lease's end, max attempts, the stream entry (or ''), the group,
+/// and the error of a job out of attempts as a format (`%d`: its attempts).
 const CLAIM: &str = include_str!("lua/claim_job.lua");
 
 const RENEW: &str = include_str!("lua/renew_job.lua");
@@ -152,10 +156,11 @@ impl Jobs {
             .key(QUEUE)
             .arg(worker)
             .arg(now)
-            .arg(lease_ms)
+            .arg(lease_until(now, lease_ms))
             .arg(max_attempts)
             .arg(receipt)
             .arg(GROUP)
+            .arg(gave_up("%d"))
             .invoke_async(&mut self.conn.get())
             .await
             .map_err(redis_err)?;
@@ -164,13 +169,7 @@ impl Jobs {
             "claimed" => {
                 let job = job_from_fields(&reply[1..])?
                     .ok_or_else(|| Error::Internal("claimed job has no fields".into()))?;
-                let claim = Claim {
-                    job_id: id.to_owned(),
-                    worker: worker.to_owned(),
-                    attempt: job.attempts,
-                    receipt: receipt.to_owned(),
-                };
-                ClaimResult::Ok(Box::new(Claimed { job, claim }))
+                ClaimResult::Ok(Box::new(Claimed::new(job, worker, receipt)))
             }
             "gone" => ClaimResult::Gone,
             "busy" => ClaimResult::Busy,
@@ -191,7 +190,7 @@ impl Jobs {
             .key(job_key(&c.job_id))
             .arg(&c.worker)
             .arg(c.attempt)
-            .arg(now + lease_ms)
+            .arg(lease_until(now, lease_ms))
             .arg(progress)
             .invoke_async(&mut self.conn.get())
             .await

@@ -1,12 +1,13 @@
 //! The job half of the SQLite backend: the `jobs` and `job_results` tables (created in `schema`)
-//! and the atomic transitions. Each transition is one statement whose WHERE clause is the
-//! compare-and-set condition (status, worker, attempt), run in a write transaction.
+//! and the atomic transitions of `jobs::lifecycle`. Each transition is one statement whose WHERE
+//! clause is the compare-and-set condition (status, worker, attempt), run in a write transaction.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::conn::{db_err, write_tx};
 use super::series::sid_of;
 use crate::error::{Error, Result};
+use crate::jobs::lifecycle::{exhausted, gave_up, lease_until, removal};
 use crate::jobs::{
     Claim, Claimed, Job, JobResult, JobSpec, JobStatus, ListCursor, Outcome, Removal,
 };
@@ -174,8 +175,8 @@ pub(super) fn claim(
             tx.commit().map_err(db_err)?;
             return Ok(None);
         };
-        if attempts >= max_attempts {
-            let error = format!("gave up after {attempts} attempts: the worker running it stopped (crash or timeout) each time");
+        if exhausted(attempts, max_attempts) {
+            let error = gave_up(attempts);
             tx.prepare_cached(
                 "UPDATE jobs SET status = 'failed', finished = ?2, error = ?3, lease_until = NULL WHERE id = ?1",
             )
@@ -191,17 +192,11 @@ pub(super) fn claim(
             "UPDATE jobs SET status = 'running', worker = ?2, attempts = attempts + 1, started = ?3,
                  lease_until = ?4, progress = 0 WHERE id = ?1",
         )
-        .and_then(|mut s| s.execute(params![id, worker, now, now + lease_ms]))
+        .and_then(|mut s| s.execute(params![id, worker, now, lease_until(now, lease_ms)]))
         .map_err(db_err)?;
         let job = load(&tx, &id)?.ok_or_else(|| Error::Internal("claimed job vanished".into()))?;
         tx.commit().map_err(db_err)?;
-        let claim = Claim {
-            job_id: id,
-            worker: worker.to_owned(),
-            attempt: job.attempts,
-            receipt: String::new(),
-        };
-        return Ok(Some(Claimed { job, claim }));
+        return Ok(Some(Claimed::new(job, worker, "")));
     }
 }
 
@@ -222,7 +217,7 @@ pub(super) fn renew(
                 c.job_id,
                 c.worker,
                 c.attempt,
-                now + lease_ms,
+                lease_until(now, lease_ms),
                 progress
             ])
         })
@@ -300,21 +295,13 @@ pub(super) fn remove(conn: &mut Connection, id: &str) -> Result<Removal> {
         .prepare_cached("SELECT status FROM jobs WHERE id = ?1")
         .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
         .map_err(db_err)?;
-    let outcome = match status.as_deref().map(JobStatus::parse).transpose()? {
-        None => Removal::NotFound,
-        Some(JobStatus::Running) => Removal::Running,
-        Some(s) => {
-            tx.execute("DELETE FROM jobs WHERE id = ?1", [id])
-                .map_err(db_err)?;
-            tx.execute("DELETE FROM job_results WHERE id = ?1", [id])
-                .map_err(db_err)?;
-            if s == JobStatus::Queued {
-                Removal::Cancelled
-            } else {
-                Removal::Deleted
-            }
-        }
-    };
+    let outcome = removal(status.as_deref().map(JobStatus::parse).transpose()?);
+    if matches!(outcome, Removal::Cancelled | Removal::Deleted) {
+        tx.execute("DELETE FROM jobs WHERE id = ?1", [id])
+            .map_err(db_err)?;
+        tx.execute("DELETE FROM job_results WHERE id = ?1", [id])
+            .map_err(db_err)?;
+    }
     tx.commit().map_err(db_err)?;
     Ok(outcome)
 }

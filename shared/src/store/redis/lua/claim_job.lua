@@ -14,14 +14,14 @@ local from = KEYS[2]
 if st == 'running' then from = KEYS[3] end
 if attempts >= tonumber(ARGV[4]) then
   redis.call('HSET', j, 'status', 'failed', 'finished', ARGV[2], 'error',
-    'gave up after ' .. attempts .. ' attempts: the worker running it stopped (crash or timeout) each time')
+    string.format(ARGV[7], attempts))
   redis.call('HDEL', j, 'lease_until')
   redis.call('ZREM', from, ix)
   redis.call('ZADD', KEYS[4], 0, ix)
   return {'failed'}
 end
 redis.call('HSET', j, 'status', 'running', 'worker', ARGV[1], 'attempts', attempts + 1,
-  'started', ARGV[2], 'lease_until', now + tonumber(ARGV[3]), 'progress', 0)
+  'started', ARGV[2], 'lease_until', ARGV[3], 'progress', 0)
 redis.call('ZREM', from, ix)
 redis.call('ZADD', KEYS[3], 0, ix)
 if ARGV[5] ~= '' then
