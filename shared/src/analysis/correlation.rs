@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{finite, parse_agg, parse_every, Input};
-use crate::query::bucketize;
+use crate::query::aggregate::bucketize;
 use crate::{Error, Result};
 
 fn default_every() -> String {

@@ -51,8 +51,8 @@ pub(crate) fn parse_every(s: &str) -> crate::Result<i64> {
     time::parse_duration(s).map_err(|m| crate::Error::invalid("params.every", m))
 }
 
-pub(crate) fn parse_agg(s: &str) -> crate::Result<crate::query::Agg> {
-    crate::query::Agg::parse(s).map_err(|e| match e {
+pub(crate) fn parse_agg(s: &str) -> crate::Result<crate::query::aggregate::Agg> {
+    crate::query::aggregate::Agg::parse(s).map_err(|e| match e {
         crate::Error::Invalid { message, .. } => crate::Error::invalid("params.agg", message),
         other => other,
     })

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{parse_agg, parse_every, Input, TimedValue};
-use crate::query::{bucketize, check_bucket_start};
+use crate::query::aggregate::{bucketize, check_bucket_start};
 use crate::{Error, Result};
 
 fn default_agg() -> String {

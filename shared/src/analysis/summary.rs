@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{finite, window::percentile_sorted, Input, TimedValue};
-use crate::query::StatsAcc;
+use crate::query::aggregate::StatsAcc;
 use crate::Result;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
