@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use lambda_http::http::Method;
+use tsfn_shared::http::match_path;
 use tsfn_shared::{App, Request, Response, Result};
 
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
@@ -60,25 +61,11 @@ pub enum Match {
     NotFound,
 }
 
-fn path_matches(template: &str, path: &str) -> bool {
-    let mut t = template.trim_start_matches('/').split('/');
-    let mut p = path
-        .trim_start_matches('/')
-        .trim_end_matches('/')
-        .split('/');
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return true,
-            (Some(ts), Some(ps)) if ts.starts_with('{') || ts == ps => {}
-            _ => return false,
-        }
-    }
-}
-
 pub fn find(method: &Method, path: &str) -> Match {
     let mut allowed = Vec::new();
     for r in ROUTES {
-        if path_matches(r.path, path) {
+        // The host serves routes at the root: no stage or base path in front.
+        if match_path(r.path, path).is_some_and(|m| m.prefix == 0) {
             if r.method == method.as_str() {
                 return Match::Found(r);
             }
@@ -98,16 +85,11 @@ mod tests {
 
     #[test]
     fn matches_templates() {
-        assert!(path_matches(
-            "/series/{series}/points",
-            "/series/co2/points"
-        ));
-        assert!(path_matches(
-            "/series/{series}/points",
-            "/series/co2/points/"
-        ));
-        assert!(!path_matches("/series/{series}/points", "/series/co2"));
-        assert!(!path_matches("/series/{series}", "/series/co2/points"));
+        assert!(
+            matches!(find(&Method::GET, "/series/x/points/"), Match::Found(r) if r.function == "points-query")
+        );
+        // A stage in front is API Gateway's; the host serves at the root only.
+        assert!(matches!(find(&Method::GET, "/prod/series/x"), Match::NotFound));
         assert!(
             matches!(find(&Method::GET, "/series/x/stats"), Match::Found(r) if r.function == "series-stats")
         );

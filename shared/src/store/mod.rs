@@ -156,7 +156,7 @@ pub async fn open(url: &str) -> Result<DynStore> {
         return Ok(Arc::new(sqlite::SqliteStore::open(rest).await?));
     }
     #[cfg(feature = "redis")]
-    if url.starts_with("redis://") || url.starts_with("rediss://") {
+    if url.starts_with("redis://") {
         return Ok(Arc::new(redis::RedisStore::open(url).await?));
     }
     #[cfg(feature = "dynamodb")]
