@@ -313,7 +313,9 @@ pub fn json_body<'a, T: serde::Deserialize<'a>>(req: &'a Request) -> Result<T> {
 /// come first (`/prod/series/co2`), and those leading segments are counted in
 /// [`PathMatch::prefix`]. The host's router accepts only `prefix == 0`, the route itself.
 pub fn match_path<'t, 'p>(template: &'t str, path: &'p str) -> Option<PathMatch<'t, 'p>> {
-    let prefix = segments(path).count().checked_sub(segments(template).count())?;
+    let prefix = segments(path)
+        .count()
+        .checked_sub(segments(template).count())?;
     segments(template)
         .zip(segments(path).skip(prefix))
         .all(|(t, p)| param_name(t).is_some() || t == p)
@@ -343,7 +345,9 @@ impl<'t, 'p> PathMatch<'t, 'p> {
 }
 
 fn segments(path: &str) -> std::str::Split<'_, char> {
-    path.trim_start_matches('/').trim_end_matches('/').split('/')
+    path.trim_start_matches('/')
+        .trim_end_matches('/')
+        .split('/')
 }
 
 fn param_name(segment: &str) -> Option<&str> {
