@@ -46,7 +46,7 @@ where
 }
 
 fn check_request(app: &App, req: &Request) -> Result<()> {
-    if let Some(key) = &app.config.api_key {
+    if let Some(key) = &app.settings.api_key {
         let path = req.uri().path();
         // Only the probes themselves are open: a suffix test would also open `/series/health`.
         let open = path == "/health" || path == "/ready";
@@ -64,9 +64,9 @@ fn check_request(app: &App, req: &Request) -> Result<()> {
             return Err(Error::Unauthorized);
         }
     }
-    if body(req).len() > app.config.max_body_bytes {
+    if body(req).len() > app.settings.max_body_bytes {
         return Err(Error::TooLarge {
-            limit: app.config.max_body_bytes,
+            limit: app.settings.max_body_bytes,
         });
     }
     Ok(())

@@ -7,8 +7,9 @@ mod support;
 use std::collections::BTreeSet;
 
 use tsfn::routes::ROUTES;
-use tsfn_shared::app::{App, Config, DEFAULT_MAX_BODY};
+use tsfn_shared::app::App;
 use tsfn_shared::http::dispatch;
+use tsfn_shared::Settings;
 
 fn expected_status(function: &str) -> u16 {
     match function {
@@ -21,12 +22,11 @@ fn expected_status(function: &str) -> u16 {
 
 #[tokio::test]
 async fn every_sample_event_succeeds_through_its_handler() {
-    let config = Config {
+    let settings = Settings {
         store: "sqlite::memory:".into(),
-        api_key: None,
-        max_body_bytes: DEFAULT_MAX_BODY,
+        ..Settings::default()
     };
-    let app = App::new(config).await.unwrap();
+    let app = App::new(settings).await.unwrap();
     tsfn::seed::load_all(app.store.as_ref()).await.unwrap();
     let dir = support::workspace_root().join("events");
     let order = std::fs::read_to_string(dir.join("ORDER")).unwrap();

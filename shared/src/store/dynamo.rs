@@ -138,7 +138,7 @@ pub(super) fn is_condition_failed<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>
 
 impl DynamoStore {
     /// `prefix` is what follows `dynamodb://`.
-    pub async fn open(prefix: &str) -> Result<Self> {
+    pub async fn open(prefix: &str, attempt: Duration) -> Result<Self> {
         if prefix.is_empty()
             || !prefix
                 .chars()
@@ -151,20 +151,6 @@ impl DynamoStore {
         }
         // DynamoDB answers in milliseconds; a bound per attempt turns a hung endpoint into a 503.
         // Emulators that scan whole tables per query (moto) need more: TSFN_DYNAMODB_TIMEOUT_MS.
-        let attempt = match std::env::var("TSFN_DYNAMODB_TIMEOUT_MS") {
-            Ok(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| *ms > 0)
-                .map(Duration::from_millis)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "TSFN_DYNAMODB_TIMEOUT_MS",
-                        "must be a positive number of milliseconds",
-                    )
-                })?,
-            Err(_) => Duration::from_secs(5),
-        };
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .timeout_config(
                 aws_config::timeout::TimeoutConfig::builder()

@@ -23,6 +23,7 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::jobs::{Claim, Job, JobStatus, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
+use crate::settings::Settings;
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
@@ -149,8 +150,9 @@ pub trait Store: Send + Sync + 'static {
 
 pub type DynStore = Arc<dyn Store>;
 
-/// Opens the store named by a `TSFN_STORE` URL.
-pub async fn open(url: &str) -> Result<DynStore> {
+/// Opens the store named by the `TSFN_STORE` setting.
+pub async fn open(settings: &Settings) -> Result<DynStore> {
+    let url = settings.store.as_str();
     #[cfg(feature = "sqlite")]
     if let Some(rest) = url.strip_prefix("sqlite:") {
         return Ok(Arc::new(sqlite::SqliteStore::open(rest).await?));
@@ -161,7 +163,9 @@ pub async fn open(url: &str) -> Result<DynStore> {
     }
     #[cfg(feature = "dynamodb")]
     if let Some(prefix) = url.strip_prefix("dynamodb://") {
-        return Ok(Arc::new(dynamo::DynamoStore::open(prefix).await?));
+        return Ok(Arc::new(
+            dynamo::DynamoStore::open(prefix, settings.dynamodb_timeout()).await?,
+        ));
     }
     let scheme = url.split(':').next().unwrap_or(url);
     Err(Error::invalid(
@@ -188,10 +192,14 @@ pub fn compiled_backends() -> Vec<&'static str> {
 /// Creates what the store needs before first use: the DynamoDB tables (the other backends create
 /// their schema when they open), and waits until they can be used. `say` gets a line per table
 /// created and per state waited for.
-pub async fn init(url: &str, say: &mut (dyn for<'a> FnMut(&'a str) + Send)) -> Result<()> {
+pub async fn init(
+    settings: &Settings,
+    say: &mut (dyn for<'a> FnMut(&'a str) + Send),
+) -> Result<()> {
+    let url = settings.store.as_str();
     #[cfg(feature = "dynamodb")]
     if let Some(prefix) = url.strip_prefix("dynamodb://") {
-        let d = dynamo::DynamoStore::open(prefix).await?;
+        let d = dynamo::DynamoStore::open(prefix, settings.dynamodb_timeout()).await?;
         for t in dynamo_jobs::init_tables(&d).await? {
             say(&format!("created table {t}"));
         }
@@ -200,7 +208,7 @@ pub async fn init(url: &str, say: &mut (dyn for<'a> FnMut(&'a str) + Send)) -> R
         say("every table and index is ACTIVE");
         return Ok(());
     }
-    open(url).await?;
+    open(settings).await?;
     let _ = say;
     Ok(())
 }
