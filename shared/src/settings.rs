@@ -14,8 +14,13 @@
 //! - a value is validated here, before anything starts: `tsfn` stops with status 2 and a message
 //!   naming the variable and what it accepts; a Lambda function fails its init with that message.
 //!
-//! Nothing else in the workspace reads the environment (the AWS SDK reads its own standard
-//! variables, such as `AWS_REGION`).
+//! Nothing else in the workspace reads the environment, tests aside (the AWS SDK reads its own
+//! standard variables, such as `AWS_REGION`, which are not tsfn settings).
+//!
+//! Why clap in the Lambda binaries too: one definition per setting is the point, and parsing an
+//! empty command line costs microseconds at init. What clap cannot do: a variable set to a bad
+//! value is an error even when its flag is given as well (clap reads the variable at each command
+//! level before it merges them), which is a reason to fix the environment, not a hazard.
 
 use std::ffi::OsStr;
 use std::time::Duration;

@@ -1,7 +1,8 @@
 //! The route table (`tsfn/src/routes.rs`: method, path, function, the store calls it makes) is
 //! the one source of truth; this suite checks every other place that lists routes against it:
 //!
-//! - the workspace `Cargo.toml` router of `cargo lambda watch` (both ways), each function a
+//! - the workspace `Cargo.toml` router of `cargo lambda watch` (both ways; run with
+//!   `TSFN_BLESS=1` to write it from the table), each function a
 //!   workspace crate of its name that `tsfn` mounts;
 //! - the SAM template (`infra/aws/template.yaml`): one function per route with exactly that
 //!   HttpApi event, plus the other functions of the table (the worker); each function's IAM grants
@@ -43,6 +44,33 @@ fn store_calls(function: &str) -> &'static [table::StoreCall] {
         .unwrap_or_else(|| panic!("{function} is not in the route table (tsfn/src/routes.rs)"))
 }
 
+const ROUTER: &str = "[workspace.metadata.lambda.watch.router]\n";
+
+/// The body of the Cargo.toml router section for the route table: its paths in table order,
+/// each with its methods.
+fn cargo_router_section() -> String {
+    let mut paths: Vec<&str> = Vec::new();
+    for r in ROUTES {
+        if !paths.contains(&r.path) {
+            paths.push(r.path);
+        }
+    }
+    let mut out = String::new();
+    for path in paths {
+        out.push_str(&format!("\"{path}\" = [\n"));
+        for r in ROUTES.iter().filter(|r| r.path == path) {
+            out.push_str(&format!(
+                "    {{ method = \"{}\", function = \"{}\" }},\n",
+                r.method, r.function
+            ));
+        }
+        out.push_str("]\n");
+    }
+    out
+}
+
+/// Semantically equal, or rewritten from the table with `TSFN_BLESS=1` (cargo-lambda reads the
+/// section from Cargo.toml itself, so it must be written out there).
 #[test]
 fn the_cargo_lambda_router_is_the_route_table() {
     let in_cargo: BTreeMap<(String, String), String> = support::cargo_router()
@@ -54,11 +82,25 @@ fn the_cargo_lambda_router_is_the_route_table() {
         in_cargo.len(),
         "Cargo.toml router: a route twice"
     );
-    assert_eq!(
-        in_cargo,
-        table_routes(),
-        "[workspace.metadata.lambda.watch.router] in Cargo.toml vs tsfn/src/routes.rs"
-    );
+    if in_cargo != table_routes() {
+        let manifest = workspace_root().join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let at = text.find(ROUTER).expect("Cargo.toml: the router section") + ROUTER.len();
+        let rest = &text[at..];
+        // The section runs to the next table header (or the end).
+        let end = rest.find("\n[").map_or(rest.len(), |i| i + 1);
+        let fresh = format!("{}{}{}", &text[..at], cargo_router_section(), &rest[end..]);
+        if std::env::var_os("TSFN_BLESS").is_some() {
+            std::fs::write(&manifest, fresh).unwrap();
+            eprintln!("rewrote the router section of Cargo.toml from the route table");
+        } else {
+            panic!(
+                "{ROUTER} in Cargo.toml differs from tsfn/src/routes.rs. It should read (or run \
+                 this test with TSFN_BLESS=1 to write it):\n{ROUTER}{}",
+                cargo_router_section()
+            );
+        }
+    }
     // Each function is a workspace member whose package name is the function name, and the
     // host depends on each route's crate.
     let tsfn_manifest: toml::Value =
