@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lambda_http::http::{header, HeaderValue, Method, StatusCode};
+use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::Body;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
@@ -46,7 +46,7 @@ where
 }
 
 fn check_request(app: &App, req: &Request) -> Result<()> {
-    if let Some(key) = &app.config.api_key {
+    if let Some(key) = &app.settings.api_key {
         let path = req.uri().path();
         // Only the probes themselves are open: a suffix test would also open `/series/health`.
         let open = path == "/health" || path == "/ready";
@@ -64,9 +64,9 @@ fn check_request(app: &App, req: &Request) -> Result<()> {
             return Err(Error::Unauthorized);
         }
     }
-    if body(req).len() > app.config.max_body_bytes {
+    if body(req).len() > app.settings.max_body_bytes {
         return Err(Error::TooLarge {
-            limit: app.config.max_body_bytes,
+            limit: app.settings.max_body_bytes,
         });
     }
     Ok(())
@@ -304,32 +304,74 @@ pub fn json_body<'a, T: serde::Deserialize<'a>>(req: &'a Request) -> Result<T> {
     crate::json::object(body(req))
 }
 
-/// Path parameters, matched from the end of the path against the route template, so a stage
-/// prefix (`/prod/series/...`) or a base path in front does not matter. Values are percent-decoded.
+/// The one path matcher, shared by `tsfn serve`'s router (`tsfn/src/routes.rs`) and every
+/// handler's [`PathParams`], so a path means the same route on either host. A route template
+/// (`/series/{series}/points`) is compared segment by segment with the request path, `{name}`
+/// matching any one segment; slashes at either end are ignored (`/series/` is `/series`).
+///
+/// The template is matched against the *end* of the path: on API Gateway a stage or base path may
+/// come first (`/prod/series/co2`), and those leading segments are counted in
+/// [`PathMatch::prefix`]. The host's router accepts only `prefix == 0`, the route itself.
+pub fn match_path<'t, 'p>(template: &'t str, path: &'p str) -> Option<PathMatch<'t, 'p>> {
+    let prefix = segments(path)
+        .count()
+        .checked_sub(segments(template).count())?;
+    segments(template)
+        .zip(segments(path).skip(prefix))
+        .all(|(t, p)| param_name(t).is_some() || t == p)
+        .then_some(PathMatch {
+            prefix,
+            template,
+            path,
+        })
+}
+
+/// A path that [`match_path`] matched to a template.
+#[derive(Debug)]
+pub struct PathMatch<'t, 'p> {
+    /// Segments in front of the template's (a stage or base path); 0 for the route itself.
+    pub prefix: usize,
+    template: &'t str,
+    path: &'p str,
+}
+
+impl<'t, 'p> PathMatch<'t, 'p> {
+    /// The template's `{name}` segments with their raw (still percent-encoded) values, in order.
+    pub fn params(&self) -> impl Iterator<Item = (&'t str, &'p str)> {
+        segments(self.template)
+            .zip(segments(self.path).skip(self.prefix))
+            .filter_map(|(t, p)| param_name(t).map(|name| (name, p)))
+    }
+}
+
+fn segments(path: &str) -> std::str::Split<'_, char> {
+    path.trim_start_matches('/')
+        .trim_end_matches('/')
+        .split('/')
+}
+
+fn param_name(segment: &str) -> Option<&str> {
+    segment.strip_prefix('{')?.strip_suffix('}')
+}
+
+/// Path parameters of a request, by [`match_path`] against the handler's route template (so a
+/// stage prefix in front does not matter). Values are percent-decoded.
 pub struct PathParams {
     values: Vec<(&'static str, String)>,
 }
 
 impl PathParams {
     pub fn parse(req: &Request, template: &'static str) -> Result<Self> {
-        let path = req.uri().path().trim_start_matches('/');
-        let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        let tmpl: Vec<&'static str> = template.trim_start_matches('/').split('/').collect();
-        if segs.len() < tmpl.len() {
-            return Err(Error::NoRoute);
-        }
-        let tail = &segs[segs.len() - tmpl.len()..];
-        let mut values = Vec::new();
-        for (t, s) in tmpl.iter().zip(tail) {
-            if let Some(name) = t.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
-                let v = percent_decode_str(s)
+        let m = match_path(template, req.uri().path()).ok_or(Error::NoRoute)?;
+        let values = m
+            .params()
+            .map(|(name, raw)| {
+                percent_decode_str(raw)
                     .decode_utf8()
-                    .map_err(|_| Error::invalid(name, "path segment is not valid UTF-8"))?;
-                values.push((name, v.into_owned()));
-            } else if t != s {
-                return Err(Error::NoRoute);
-            }
-        }
+                    .map(|v| (name, v.into_owned()))
+                    .map_err(|_| Error::invalid(name, "path segment is not valid UTF-8"))
+            })
+            .collect::<Result<_>>()?;
         Ok(PathParams { values })
     }
 
@@ -425,15 +467,6 @@ impl Query {
     }
 }
 
-/// Fails unless the request uses one of `allowed` (a function may serve several methods).
-pub fn expect_method(req: &Request, allowed: &[Method]) -> Result<()> {
-    if allowed.contains(req.method()) {
-        Ok(())
-    } else {
-        Err(Error::MethodNotAllowed)
-    }
-}
-
 /// Appends a JSON array of points `[{"t":"...","v":...},...]` without intermediate values.
 pub fn write_points_json(out: &mut Vec<u8>, points: &[Point]) {
     out.reserve(points.len() * 48);
@@ -460,6 +493,23 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_match_templates_from_the_end() {
+        let m = match_path("/series/{series}/points", "/series/co2/points/").unwrap();
+        assert_eq!(m.prefix, 0);
+        assert_eq!(m.params().collect::<Vec<_>>(), [("series", "co2")]);
+        let m = match_path("/series/{series}/points/{t}", "/prod/series/a%20b/points/1").unwrap();
+        assert_eq!(m.prefix, 1);
+        assert_eq!(
+            m.params().collect::<Vec<_>>(),
+            [("series", "a%20b"), ("t", "1")]
+        );
+        assert!(match_path("/series/{series}/points", "/series/co2").is_none());
+        assert!(match_path("/series/{series}", "/series/co2/points").is_none());
+        assert!(match_path("/health", "/").is_none());
+        assert_eq!(match_path("/series", "//series//").unwrap().prefix, 0);
+    }
 
     #[test]
     fn an_outage_logs_its_start_a_count_every_interval_and_its_end() {

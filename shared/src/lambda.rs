@@ -9,14 +9,16 @@ use lambda_http::{service_fn, Error as LambdaError};
 use crate::app::App;
 use crate::error::Result;
 use crate::http::{self, Request, Response};
+use crate::settings::Settings;
 
 pub async fn run<F, Fut>(handler: F) -> Result<(), LambdaError>
 where
     F: Fn(Arc<App>, Request) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<Response>> + Send + 'static,
 {
-    crate::telemetry::init();
-    let app = App::from_env()
+    let settings = Settings::from_env().map_err(|e| format!("startup failed: {e}"))?;
+    crate::telemetry::init(&settings);
+    let app = App::new(settings)
         .await
         .map_err(|e| format!("startup failed: {e}"))?;
     lambda_http::run(service_fn(move |req: Request| {

@@ -5,6 +5,7 @@
 //! - [`query`]: range queries, buckets and statistics over any store;
 //! - [`http`], [`error`]: the HTTP contract and the one error-to-status mapping; [`json`]: JSON
 //!   bodies and params read with errors in a user's words;
+//! - [`settings`]: every setting, read once from the environment (and `tsfn`'s flags);
 //! - [`app`], [`lambda`], [`telemetry`]: process setup for Lambda and `tsfn serve`;
 //! - [`jobs`], [`analysis`], [`plot`]: analysis jobs, their queue and workers, what they compute;
 //! - [`views`]: the JSON shapes of responses.
@@ -20,6 +21,7 @@ pub mod lambda;
 pub mod model;
 pub mod plot;
 pub mod query;
+pub mod settings;
 pub mod store;
 pub mod telemetry;
 pub mod time;
@@ -28,3 +30,4 @@ pub mod views;
 pub use app::App;
 pub use error::{Error, Result};
 pub use http::{Request, Response};
+pub use settings::Settings;

@@ -1,12 +1,19 @@
-//! The route table of the one-process host: every function's own `METHOD`, `PATH` and
-//! `handler`, mounted as is. The same table is written in the workspace `Cargo.toml` for
-//! `cargo lambda watch`; a test keeps the two equal.
+//! The route table: the one list of tsfn's functions, each HTTP route with its method, path,
+//! function and the store calls it makes, plus the functions that serve no route (the worker).
+//! `tsfn serve` mounts it as is (each function's own `METHOD`, `PATH` and `handler`), and
+//! `tsfn/tests/route_table.rs` checks every other copy against it: the workspace `Cargo.toml`
+//! router of `cargo lambda watch`, the SAM template's functions, events and IAM grants, `events/`,
+//! the README's route table and the user guide.
+//!
+//! Adding a route: a crate under `functions/` with `METHOD`, `PATH` and `handler`, its line in
+//! `tsfn/Cargo.toml`, and one row below; the test then names whatever else lacks it.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use lambda_http::http::Method;
+use tsfn_shared::http::match_path;
 use tsfn_shared::{App, Request, Response, Result};
 
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
@@ -17,40 +24,154 @@ pub struct Route {
     pub path: &'static str,
     /// The function crate (and Lambda binary) that serves this route.
     pub function: &'static str,
+    /// Every store call the handler makes (see [`StoreCall`]).
+    pub store: &'static [StoreCall],
     pub handler: Handler,
 }
 
+/// One kind of call a function makes on the store, in the DynamoDB backend's terms: a deployment
+/// grants each function exactly these (IAM policies in `infra/aws/template.yaml`), so this is the
+/// store access that needs writing down. SQLite and Redis have no per-function permissions.
+/// Taken from the handlers' store calls and `shared/src/store/dynamodb/`: a new
+/// store call on a route's path belongs in its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreCall {
+    /// The table, as the backend names it after `dynamodb://PREFIX-`: `series`, `points`, `jobs`,
+    /// `results`.
+    pub table: &'static str,
+    /// The DynamoDB action (`GetItem`, `Query`...).
+    pub action: &'static str,
+    /// On the table's secondary indexes rather than the table itself.
+    pub on_index: bool,
+}
+
+const fn call(table: &'static str, action: &'static str) -> StoreCall {
+    StoreCall {
+        table,
+        action,
+        on_index: false,
+    }
+}
+
+const fn index_call(table: &'static str, action: &'static str) -> StoreCall {
+    StoreCall {
+        table,
+        action,
+        on_index: true,
+    }
+}
+
+/// get_series, query/range and stats: GetItem of the series, Query of its points.
+const READ_SERIES: &[StoreCall] = &[call("series", "GetItem"), call("points", "Query")];
+/// write_points: conditional PutItem (create), BatchWriteItem of points, UpdateItem (updated).
+const WRITE_POINTS: &[StoreCall] = &[
+    call("series", "PutItem"),
+    call("series", "UpdateItem"),
+    call("points", "BatchWriteItem"),
+];
+/// delete_points: GetItem of the series, Query of the keys, BatchWriteItem of deletions.
+const DELETE_POINTS: &[StoreCall] = &[
+    call("series", "GetItem"),
+    call("points", "Query"),
+    call("points", "BatchWriteItem"),
+];
+
 macro_rules! route {
-    ($krate:ident, $name:literal) => {
+    ($krate:ident, $name:literal, $store:expr) => {
         Route {
             method: $krate::METHOD,
             path: $krate::PATH,
             function: $name,
+            store: $store,
             handler: |app, req| Box::pin($krate::handler(app, req)),
         }
     };
 }
 
 pub static ROUTES: &[Route] = &[
-    route!(series_list, "series-list"),
-    route!(series_put, "series-put"),
-    route!(series_get, "series-get"),
-    route!(series_delete, "series-delete"),
-    route!(points_write, "points-write"),
-    route!(points_query, "points-query"),
-    route!(points_delete, "points-delete"),
-    route!(point_get, "point-get"),
-    route!(point_put, "point-put"),
-    route!(point_delete, "point-delete"),
-    route!(series_stats, "series-stats"),
-    route!(jobs_submit, "jobs-submit"),
-    route!(jobs_list, "jobs-list"),
-    route!(job_get, "job-get"),
-    route!(job_result, "job-result"),
-    route!(job_delete, "job-delete"),
-    route!(health, "health"),
-    route!(ready, "ready"),
+    route!(
+        series_list,
+        "series-list",
+        &[call("series", "Scan"), call("points", "Query")]
+    ),
+    route!(
+        series_put,
+        "series-put",
+        &[
+            call("series", "UpdateItem"),
+            call("series", "GetItem"),
+            call("points", "Query"),
+        ]
+    ),
+    route!(series_get, "series-get", READ_SERIES),
+    route!(
+        series_delete,
+        "series-delete",
+        &[
+            call("series", "GetItem"),
+            call("series", "DeleteItem"),
+            call("points", "Query"),
+            call("points", "BatchWriteItem"),
+        ]
+    ),
+    route!(points_write, "points-write", WRITE_POINTS),
+    route!(points_query, "points-query", READ_SERIES),
+    route!(points_delete, "points-delete", DELETE_POINTS),
+    route!(point_get, "point-get", READ_SERIES),
+    route!(point_put, "point-put", WRITE_POINTS),
+    route!(point_delete, "point-delete", DELETE_POINTS),
+    route!(series_stats, "series-stats", READ_SERIES),
+    // get_series of each series the job reads, then the job.
+    route!(
+        jobs_submit,
+        "jobs-submit",
+        &[call("series", "GetItem"), call("jobs", "PutItem")]
+    ),
+    // The by_status and all indexes.
+    route!(jobs_list, "jobs-list", &[index_call("jobs", "Query")]),
+    route!(job_get, "job-get", &[call("jobs", "GetItem")]),
+    route!(
+        job_result,
+        "job-result",
+        &[call("jobs", "GetItem"), call("results", "Query")]
+    ),
+    route!(
+        job_delete,
+        "job-delete",
+        &[
+            call("jobs", "GetItem"),
+            call("jobs", "DeleteItem"),
+            call("results", "DeleteItem"),
+        ]
+    ),
+    route!(health, "health", &[]),
+    // ping: DescribeTable of the series table.
+    route!(ready, "ready", &[call("series", "DescribeTable")]),
 ];
+
+/// The functions that serve no HTTP route, with their store calls: the job worker (DynamoDB
+/// Streams batches, the sweep schedule, direct job events). claim_job, renew, finish
+/// (UpdateItem), get_job after a lost claim, claim_next on the by_status index (the sweep),
+/// result parts, and the series and points a job reads.
+pub static OTHER_FUNCTIONS: &[(&str, &[StoreCall])] = &[(
+    "worker",
+    &[
+        call("jobs", "GetItem"),
+        index_call("jobs", "Query"),
+        call("jobs", "UpdateItem"),
+        call("results", "PutItem"),
+        call("series", "GetItem"),
+        call("points", "Query"),
+    ],
+)];
+
+/// Every function with its store calls: each route's, then the others.
+pub fn functions() -> impl Iterator<Item = (&'static str, &'static [StoreCall])> {
+    ROUTES
+        .iter()
+        .map(|r| (r.function, r.store))
+        .chain(OTHER_FUNCTIONS.iter().copied())
+}
 
 /// What the router decided for a method and path.
 pub enum Match {
@@ -60,25 +181,11 @@ pub enum Match {
     NotFound,
 }
 
-fn path_matches(template: &str, path: &str) -> bool {
-    let mut t = template.trim_start_matches('/').split('/');
-    let mut p = path
-        .trim_start_matches('/')
-        .trim_end_matches('/')
-        .split('/');
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return true,
-            (Some(ts), Some(ps)) if ts.starts_with('{') || ts == ps => {}
-            _ => return false,
-        }
-    }
-}
-
 pub fn find(method: &Method, path: &str) -> Match {
     let mut allowed = Vec::new();
     for r in ROUTES {
-        if path_matches(r.path, path) {
+        // The host serves routes at the root: no stage or base path in front.
+        if match_path(r.path, path).is_some_and(|m| m.prefix == 0) {
             if r.method == method.as_str() {
                 return Match::Found(r);
             }
@@ -98,16 +205,14 @@ mod tests {
 
     #[test]
     fn matches_templates() {
-        assert!(path_matches(
-            "/series/{series}/points",
-            "/series/co2/points"
+        assert!(
+            matches!(find(&Method::GET, "/series/x/points/"), Match::Found(r) if r.function == "points-query")
+        );
+        // A stage in front is API Gateway's; the host serves at the root only.
+        assert!(matches!(
+            find(&Method::GET, "/prod/series/x"),
+            Match::NotFound
         ));
-        assert!(path_matches(
-            "/series/{series}/points",
-            "/series/co2/points/"
-        ));
-        assert!(!path_matches("/series/{series}/points", "/series/co2"));
-        assert!(!path_matches("/series/{series}", "/series/co2/points"));
         assert!(
             matches!(find(&Method::GET, "/series/x/stats"), Match::Found(r) if r.function == "series-stats")
         );

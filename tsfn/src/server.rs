@@ -28,7 +28,7 @@ const DRAIN: Duration = Duration::from_secs(20);
 async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let resp = match routes::find(req.method(), req.uri().path()) {
         Match::Found(route) => {
-            let limit = app.config.max_body_bytes;
+            let limit = app.settings.max_body_bytes;
             let (parts, body) = req.into_parts();
             match Limited::new(body, limit).collect().await {
                 Ok(collected) => {

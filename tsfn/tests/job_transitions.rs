@@ -10,7 +10,16 @@ mod support;
 use tsfn_shared::jobs::spec::{JobSpec, Kind};
 use tsfn_shared::jobs::{Claim, Job, JobStatus, Outcome, Removal};
 use tsfn_shared::model::{Point, Range, SeriesId};
+use tsfn_shared::settings::Settings;
 use tsfn_shared::store::{self, DynStore};
+
+/// The default settings on the store at `url`.
+fn on(url: &str) -> Settings {
+    Settings {
+        store: url.into(),
+        ..Default::default()
+    }
+}
 
 const LEASE: i64 = 1_000;
 const MAX_ATTEMPTS: u32 = 3;
@@ -164,22 +173,22 @@ async fn all_tables(store: DynStore) {
 async fn transitions_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("jt.db").display());
-    all_tables(store::open(&url).await.unwrap()).await;
+    all_tables(store::open(&on(&url)).await.unwrap()).await;
 }
 
 #[tokio::test]
 async fn transitions_on_redis() {
     let redis = support::RedisProc::start();
-    all_tables(store::open(&redis.url()).await.unwrap()).await;
+    all_tables(store::open(&on(&redis.url())).await.unwrap()).await;
 }
 
 #[tokio::test]
 async fn transitions_on_dynamodb() {
-    // The only test in this binary that reads these variables.
+    // The SDK's endpoint and credentials come from these (read by no other test of this binary).
     for (k, v) in support::moto().env() {
         std::env::set_var(k, v);
     }
     let url = format!("dynamodb://jt{}", std::process::id());
-    store::init(&url, &mut |_| {}).await.unwrap();
-    all_tables(store::open(&url).await.unwrap()).await;
+    store::init(&on(&url), &mut |_| {}).await.unwrap();
+    all_tables(store::open(&on(&url)).await.unwrap()).await;
 }

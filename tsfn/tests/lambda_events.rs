@@ -1,15 +1,15 @@
 //! Every function as a Lambda: its sample event from `events/` is decoded by lambda_http into
 //! the request type Lambda hands the function, and goes through the function's own handler.
-//! Also keeps the three route tables in step: the host's, the events', and the workspace
-//! `Cargo.toml` router used by `cargo lambda watch`.
+//! (`route_table.rs` checks the events and the `cargo lambda watch` router against the routes.)
 
 mod support;
 
 use std::collections::BTreeSet;
 
 use tsfn::routes::ROUTES;
-use tsfn_shared::app::{App, Config, DEFAULT_MAX_BODY};
+use tsfn_shared::app::App;
 use tsfn_shared::http::dispatch;
+use tsfn_shared::Settings;
 
 fn expected_status(function: &str) -> u16 {
     match function {
@@ -22,12 +22,11 @@ fn expected_status(function: &str) -> u16 {
 
 #[tokio::test]
 async fn every_sample_event_succeeds_through_its_handler() {
-    let config = Config {
+    let settings = Settings {
         store: "sqlite::memory:".into(),
-        api_key: None,
-        max_body_bytes: DEFAULT_MAX_BODY,
+        ..Settings::default()
     };
-    let app = App::new(config).await.unwrap();
+    let app = App::new(settings).await.unwrap();
     tsfn::seed::load_all(app.store.as_ref()).await.unwrap();
     let dir = support::workspace_root().join("events");
     let order = std::fs::read_to_string(dir.join("ORDER")).unwrap();
@@ -141,35 +140,5 @@ fn body_of(r: &tsfn_shared::Response) -> &[u8] {
         lambda_http::Body::Text(s) => s.as_bytes(),
         lambda_http::Body::Binary(b) => b,
         _ => &[],
-    }
-}
-
-#[test]
-fn cargo_lambda_router_matches_the_host_routes() {
-    let in_cargo: BTreeSet<_> = support::cargo_router().into_iter().collect();
-    let in_host: BTreeSet<_> = ROUTES
-        .iter()
-        .map(|r| {
-            (
-                r.method.to_owned(),
-                r.path.to_owned(),
-                r.function.to_owned(),
-            )
-        })
-        .collect();
-    assert_eq!(in_cargo, in_host);
-    // Each function is a workspace member whose package name is the function name.
-    for r in ROUTES {
-        let crate_manifest = support::workspace_root()
-            .join("functions")
-            .join(r.function)
-            .join("Cargo.toml");
-        let text = std::fs::read_to_string(&crate_manifest)
-            .unwrap_or_else(|_| panic!("missing {}", crate_manifest.display()));
-        assert!(
-            text.contains(&format!("name = \"{}\"", r.function)),
-            "{}",
-            crate_manifest.display()
-        );
     }
 }

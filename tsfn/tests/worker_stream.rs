@@ -7,9 +7,10 @@
 mod support;
 
 use support::{json, Value};
-use tsfn_shared::app::{App, Config, DEFAULT_MAX_BODY};
+use tsfn_shared::app::App;
 use tsfn_shared::jobs::{Job, JobSpec};
 use tsfn_shared::model::{Point, SeriesId, SeriesMeta};
+use tsfn_shared::Settings;
 
 fn batch(records: Vec<Value>) -> worker::StreamEvent {
     serde_json::from_value(json!({ "Records": records })).expect("a stream batch")
@@ -31,15 +32,15 @@ async fn stream_batches_report_only_failed_records_and_run_duplicates_once() {
         // The only test of this binary: nothing else reads the environment concurrently.
         std::env::set_var(k, v);
     }
-    let url = "dynamodb://stream";
-    tsfn_shared::store::init(url, &mut |_| {}).await.unwrap();
-    let app = App::new(Config {
-        store: url.into(),
-        api_key: None,
-        max_body_bytes: DEFAULT_MAX_BODY,
-    })
-    .await
-    .unwrap();
+    // The environment's settings (moto's TSFN_DYNAMODB_TIMEOUT_MS) on a store of this test.
+    let settings = Settings {
+        store: "dynamodb://stream".into(),
+        ..Settings::from_env().unwrap()
+    };
+    tsfn_shared::store::init(&settings, &mut |_| {})
+        .await
+        .unwrap();
+    let app = App::new(settings).await.unwrap();
     let id = SeriesId::parse("level").unwrap();
     app.store
         .put_series(&id, &SeriesMeta::default(), 0)

@@ -21,7 +21,7 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
-use tsfn_shared::jobs::{parse_id, worker, Policy};
+use tsfn_shared::jobs::{parse_id, worker};
 use tsfn_shared::{App, Error, Result};
 
 #[derive(Debug, Deserialize)]
@@ -68,7 +68,7 @@ pub enum WorkerEvent {
 /// Processes one job event. `invocation` names this run in the job record.
 pub async fn handle(app: Arc<App>, event: JobEvent, invocation: &str) -> Result<JobReport> {
     let id = parse_id(&event.job_id)?;
-    let status = worker::run_one(&app, &id, invocation, Policy::from_env()?).await?;
+    let status = worker::run_one(&app, &id, invocation, app.settings.policy()).await?;
     Ok(JobReport {
         job_id: id,
         status: status.as_str(),
@@ -87,7 +87,7 @@ pub async fn handle_sweep(
     if event.max_jobs == 0 {
         return Err(Error::invalid("max_jobs", "must be at least 1"));
     }
-    let ran = worker::sweep(&app, invocation, Policy::from_env()?, event.max_jobs).await?;
+    let ran = worker::sweep(&app, invocation, app.settings.policy(), event.max_jobs).await?;
     Ok(SweepReport {
         ran: ran
             .into_iter()
@@ -131,13 +131,12 @@ pub async fn handle_stream(
     invocation: &str,
 ) -> DynamoDbEventResponse {
     let mut failures = Vec::new();
-    let policy = Policy::from_env();
+    let policy = app.settings.policy();
     for record in &event.records {
-        let outcome = match (&policy, queued_job(record)) {
-            (Err(e), _) => Err(e.clone()),
-            (_, Err(e)) => Err(e),
-            (_, Ok(None)) => Ok(()),
-            (Ok(p), Ok(Some(id))) => match worker::run_one(&app, &id, invocation, *p).await {
+        let outcome = match queued_job(record) {
+            Err(e) => Err(e),
+            Ok(None) => Ok(()),
+            Ok(Some(id)) => match worker::run_one(&app, &id, invocation, policy).await {
                 // Deleted (cancelled) before it ran: nothing left to do, so not a failure.
                 Err(Error::NotFound(_)) => Ok(()),
                 r => r.map(|_| ()),

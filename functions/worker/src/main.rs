@@ -1,12 +1,14 @@
 //! Lambda entry of the worker function (job events and DynamoDB Streams batches).
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use tsfn_shared::App;
+use tsfn_shared::{App, Settings};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tsfn_shared::telemetry::init();
-    let app = App::from_env()
+    // Settings (the job policy among them) are read once per sandbox, here, not per event.
+    let settings = Settings::from_env().map_err(|e| format!("startup failed: {e}"))?;
+    tsfn_shared::telemetry::init(&settings);
+    let app = App::new(settings)
         .await
         .map_err(|e| format!("startup failed: {e}"))?;
     lambda_runtime::run(service_fn(

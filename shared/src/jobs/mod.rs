@@ -105,62 +105,14 @@ pub struct JobResult {
     pub data: Vec<u8>,
 }
 
-/// Leases and retries, from `TSFN_JOB_LEASE_MS` (default 30000) and `TSFN_JOB_MAX_ATTEMPTS` (3).
+/// Leases and retries: `TSFN_JOB_LEASE_MS`, `TSFN_JOB_MAX_ATTEMPTS` and `TSFN_SHUTDOWN_GRACE_MS`,
+/// read and validated with every other setting ([`crate::settings::Settings::policy`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
     pub lease_ms: i64,
     pub max_attempts: u32,
     /// On shutdown, how long a running job may take to finish before it is handed back.
     pub grace_ms: u64,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            lease_ms: 30_000,
-            max_attempts: 3,
-            grace_ms: 20_000,
-        }
-    }
-}
-
-impl Policy {
-    pub fn from_env() -> Result<Self> {
-        let mut p = Policy::default();
-        if let Some(v) = std::env::var("TSFN_JOB_LEASE_MS")
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
-            // Bounded above so `now + lease` can never overflow.
-            p.lease_ms = v
-                .parse()
-                .ok()
-                .filter(|n: &i64| (100..=86_400_000).contains(n))
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "TSFN_JOB_LEASE_MS",
-                        "must be an integer from 100 to 86400000 (ms, up to a day)",
-                    )
-                })?;
-        }
-        if let Some(v) = std::env::var("TSFN_JOB_MAX_ATTEMPTS")
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
-            p.max_attempts = v.parse().ok().filter(|&n: &u32| n >= 1).ok_or_else(|| {
-                Error::invalid("TSFN_JOB_MAX_ATTEMPTS", "must be an integer >= 1")
-            })?;
-        }
-        if let Some(v) = std::env::var("TSFN_SHUTDOWN_GRACE_MS")
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
-            p.grace_ms = v.parse().map_err(|_| {
-                Error::invalid("TSFN_SHUTDOWN_GRACE_MS", "must be an integer >= 0 (ms)")
-            })?;
-        }
-        Ok(p)
-    }
 }
 
 /// The JSON shape of a job.

@@ -21,22 +21,6 @@ const IDLE_POLL: Duration = Duration::from_millis(100);
 /// Back-off while the store is unreachable.
 const STORE_DOWN_BACKOFF: Duration = Duration::from_secs(1);
 
-/// This process's worker name: `WORKER_ID`, else `POD_IP`, else the host name, plus the pid.
-pub fn worker_name() -> String {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if let Some(id) = var("WORKER_ID").or_else(|| var("POD_IP")) {
-        return id;
-    }
-    let host = var("HOSTNAME")
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|h| h.trim().to_owned())
-        })
-        .unwrap_or_else(|| "localhost".into());
-    format!("{host}:{}", std::process::id())
-}
-
 /// Keeps the lease of a running job alive and carries its progress to the store.
 struct Heartbeat {
     progress: AtomicU8,

@@ -272,7 +272,12 @@ mod tests {
     #[cfg(feature = "sqlite")]
     #[tokio::test]
     async fn scans_and_buckets_span_pages_in_both_orders() {
-        let store = crate::store::open("sqlite::memory:").await.unwrap();
+        let store = crate::store::open(&crate::settings::Settings {
+            store: "sqlite::memory:".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
         let id = SeriesId::parse("s").unwrap();
         let n = 2 * SCAN_PAGE as i64 + 5;
         let pts: Vec<Point> = (0..n)

@@ -23,6 +23,7 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
+use crate::settings::Settings;
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
@@ -143,19 +144,22 @@ pub struct SeriesPut {
     pub created: bool,
 }
 
-/// Opens the store named by a `TSFN_STORE` URL.
-pub async fn open(url: &str) -> Result<DynStore> {
+/// Opens the store named by the `TSFN_STORE` setting.
+pub async fn open(settings: &Settings) -> Result<DynStore> {
+    let url = settings.store.as_str();
     #[cfg(feature = "sqlite")]
     if let Some(rest) = url.strip_prefix("sqlite:") {
         return Ok(Arc::new(sqlite::SqliteStore::open(rest).await?));
     }
     #[cfg(feature = "redis")]
-    if url.starts_with("redis://") || url.starts_with("rediss://") {
+    if url.starts_with("redis://") {
         return Ok(Arc::new(redis::RedisStore::open(url).await?));
     }
     #[cfg(feature = "dynamodb")]
     if let Some(prefix) = url.strip_prefix("dynamodb://") {
-        return Ok(Arc::new(dynamodb::DynamoStore::open(prefix).await?));
+        return Ok(Arc::new(
+            dynamodb::DynamoStore::open(prefix, settings.dynamodb_timeout()).await?,
+        ));
     }
     let scheme = url.split(':').next().unwrap_or(url);
     Err(Error::invalid(
@@ -182,12 +186,19 @@ pub fn compiled_backends() -> Vec<&'static str> {
 /// Creates what the store needs before first use: the DynamoDB tables (the other backends create
 /// their schema when they open), and waits until they can be used. `say` gets a line per table
 /// created and per state waited for.
-pub async fn init(url: &str, say: &mut (dyn for<'a> FnMut(&'a str) + Send)) -> Result<()> {
+pub async fn init(
+    settings: &Settings,
+    say: &mut (dyn for<'a> FnMut(&'a str) + Send),
+) -> Result<()> {
+    let url = settings.store.as_str();
     #[cfg(feature = "dynamodb")]
     if let Some(prefix) = url.strip_prefix("dynamodb://") {
-        return dynamodb::DynamoStore::open(prefix).await?.init(say).await;
+        return dynamodb::DynamoStore::open(prefix, settings.dynamodb_timeout())
+            .await?
+            .init(say)
+            .await;
     }
-    open(url).await?;
+    open(settings).await?;
     let _ = say;
     Ok(())
 }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+pub mod sam;
+
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Path of the `tsfn` binary built for these tests.

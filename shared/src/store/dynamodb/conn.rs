@@ -17,8 +17,8 @@ pub(super) struct Db {
 }
 
 impl Db {
-    /// `prefix` is what follows `dynamodb://`.
-    pub(super) async fn open(prefix: &str) -> Result<Self> {
+    /// `prefix` is what follows `dynamodb://`; `attempt` bounds each attempt of a call.
+    pub(super) async fn open(prefix: &str, attempt: Duration) -> Result<Self> {
         if prefix.is_empty()
             || !prefix
                 .chars()
@@ -29,22 +29,7 @@ impl Db {
                 "dynamodb://PREFIX needs a table prefix of letters, digits, '_', '-', '.'",
             ));
         }
-        // DynamoDB answers in milliseconds; a bound per attempt turns a hung endpoint into a 503.
-        // Emulators that scan whole tables per query (moto) need more: TSFN_DYNAMODB_TIMEOUT_MS.
-        let attempt = match std::env::var("TSFN_DYNAMODB_TIMEOUT_MS") {
-            Ok(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| *ms > 0)
-                .map(Duration::from_millis)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "TSFN_DYNAMODB_TIMEOUT_MS",
-                        "must be a positive number of milliseconds",
-                    )
-                })?,
-            Err(_) => Duration::from_secs(5),
-        };
+        // `attempt` bounds each call (TSFN_DYNAMODB_TIMEOUT_MS): a hung endpoint becomes a 503.
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .timeout_config(
                 aws_config::timeout::TimeoutConfig::builder()

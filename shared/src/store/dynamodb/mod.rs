@@ -46,10 +46,10 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
-    /// `prefix` is what follows `dynamodb://`.
-    pub async fn open(prefix: &str) -> Result<Self> {
+    /// `prefix` is what follows `dynamodb://`; `attempt` bounds each attempt of a call.
+    pub async fn open(prefix: &str, attempt: std::time::Duration) -> Result<Self> {
         Ok(DynamoStore {
-            db: Db::open(prefix).await?,
+            db: Db::open(prefix, attempt).await?,
         })
     }
 

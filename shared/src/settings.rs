@@ -1,0 +1,292 @@
+//! Every setting of tsfn as one typed value, [`Settings`], built once per process (per `tsfn`
+//! run, per Lambda sandbox) from the environment, and for `tsfn` also from its command line.
+//!
+//! Each setting is defined once, below: its variable, its flag, its default, what it accepts and
+//! its help. clap turns those definitions into the parser, into `tsfn --help` and into the
+//! list `tsfn/tests/settings.rs` checks the README's Settings table and docs/deploy.md against.
+//! The Lambda functions parse the same definitions with no arguments, so they read exactly the
+//! variables `tsfn` reads, with the same defaults and the same validation.
+//!
+//! Rules every setting follows:
+//! - a flag wins over its variable, the variable over the default;
+//! - an empty variable counts as unset (SAM parameters and container specs leave some empty, e.g.
+//!   `TSFN_API_KEY: ""` for an open API);
+//! - a value is validated here, before anything starts: `tsfn` stops with status 2 and a message
+//!   naming the variable and what it accepts; a Lambda function fails its init with that message.
+//!
+//! Nothing else in the workspace reads the environment, tests aside (the AWS SDK reads its own
+//! standard variables, such as `AWS_REGION`, which are not tsfn settings).
+//!
+//! Why clap in the Lambda binaries too: one definition per setting is the point, and parsing an
+//! empty command line costs microseconds at init. What clap cannot do: a variable set to a bad
+//! value is an error even when its flag is given as well (clap reads the variable at each command
+//! level before it merges them), which is a reason to fix the environment, not a hazard.
+
+use std::ffi::OsStr;
+use std::time::Duration;
+
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
+use clap::{Arg, ArgAction, Args, Command, FromArgMatches};
+
+use crate::jobs::Policy;
+
+pub const DEFAULT_STORE: &str = "sqlite://./data/tsfn.db";
+pub const DEFAULT_MAX_BODY: usize = 32 << 20;
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Store URL: sqlite://PATH, sqlite::memory:, redis://HOST:PORT/DB or dynamodb://PREFIX
+    #[arg(long, env = "TSFN_STORE", value_name = "URL", default_value = DEFAULT_STORE)]
+    pub store: String,
+
+    /// Address `tsfn serve` listens on (port 0 picks a free one)
+    #[arg(
+        long,
+        env = "TSFN_BIND",
+        value_name = "HOST:PORT",
+        default_value = "127.0.0.1:3000",
+        value_parser = Check::new(host_port, "HOST:PORT, such as 127.0.0.1:3000 or 0.0.0.0:3000"),
+    )]
+    pub bind: String,
+
+    /// Do not load the bundled dataset into an empty store when `tsfn serve` starts (the
+    /// variable: 1 or true loads it, the default; 0 or false does not)
+    #[arg(
+        long = "no-seed",
+        env = "TSFN_SEED",
+        action = ArgAction::Set,
+        num_args = 0,
+        default_missing_value = "0",
+        default_value = "1",
+        value_parser = Check::new(boolean, "1, true, 0 or false"),
+    )]
+    pub seed: bool,
+
+    /// Job workers per `tsfn serve` or `tsfn worker` process (0 in `serve`: API only)
+    #[arg(
+        long,
+        env = "TSFN_WORKERS",
+        value_name = "N",
+        default_value = "2",
+        value_parser = Check::new(|s| s.parse::<usize>().ok(), "a whole number (0 or more)"),
+    )]
+    pub workers: usize,
+
+    /// A running job's lease in ms, renewed while it runs; a dead worker's job is retried after it
+    #[arg(
+        long,
+        env = "TSFN_JOB_LEASE_MS",
+        value_name = "MS",
+        default_value = "30000",
+        // At most a day, so `now + lease` can never overflow.
+        value_parser = Check::new(
+            |s| s.parse::<i64>().ok().filter(|ms| (100..=86_400_000).contains(ms)),
+            "a whole number of milliseconds from 100 to 86400000 (a day)",
+        ),
+    )]
+    pub job_lease_ms: i64,
+
+    /// Claims before a job fails for good
+    #[arg(
+        long,
+        env = "TSFN_JOB_MAX_ATTEMPTS",
+        value_name = "N",
+        default_value = "3",
+        value_parser = Check::new(
+            |s| s.parse::<u32>().ok().filter(|n| *n >= 1),
+            "a whole number, 1 or more",
+        ),
+    )]
+    pub job_max_attempts: u32,
+
+    /// On SIGTERM, how long (ms) a running job may take to finish before it is handed back
+    #[arg(
+        long,
+        env = "TSFN_SHUTDOWN_GRACE_MS",
+        value_name = "MS",
+        default_value = "20000",
+        value_parser = Check::new(|s| s.parse::<u64>().ok(), "a whole number of milliseconds (0 or more)"),
+    )]
+    pub shutdown_grace_ms: u64,
+
+    /// Per-attempt bound (ms) on a DynamoDB call, the whole call 3x: a hung endpoint becomes a 503
+    #[arg(
+        long,
+        env = "TSFN_DYNAMODB_TIMEOUT_MS",
+        value_name = "MS",
+        default_value = "5000",
+        value_parser = Check::new(
+            |s| s.parse::<u64>().ok().filter(|ms| *ms > 0),
+            "a whole number of milliseconds, 1 or more",
+        ),
+    )]
+    pub dynamodb_timeout_ms: u64,
+
+    /// Request body limit in bytes; larger bodies get 413
+    #[arg(
+        long,
+        env = "TSFN_MAX_BODY_BYTES",
+        value_name = "BYTES",
+        default_value = "33554432",
+        value_parser = Check::new(|s| s.parse::<usize>().ok(), "a whole number of bytes"),
+    )]
+    pub max_body_bytes: usize,
+
+    /// Require this key (`Authorization: Bearer KEY` or `x-api-key: KEY`) on every route but
+    /// /health and /ready
+    #[arg(long, env = "TSFN_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// The worker name recorded in jobs (default: POD_IP, else HOST:PID)
+    #[arg(long, env = "WORKER_ID", value_name = "NAME")]
+    pub worker_id: Option<String>,
+
+    /// The worker name when WORKER_ID is unset (a pod's IP from the Downward API)
+    #[arg(long, env = "POD_IP", value_name = "IP")]
+    pub pod_ip: Option<String>,
+
+    /// Log filter, such as info or tsfn_shared=debug,info
+    #[arg(
+        long = "log",
+        env = "RUST_LOG",
+        value_name = "FILTER",
+        default_value = "info",
+        value_parser = Check::new(log_filter, "a log filter such as info, warn or tsfn_shared=debug,info"),
+    )]
+    pub log: String,
+
+    /// Set by AWS Lambda itself: logs are then JSON lines, which CloudWatch parses.
+    #[arg(long, env = "AWS_LAMBDA_FUNCTION_NAME", hide = true)]
+    pub lambda_function_name: Option<String>,
+}
+
+impl Settings {
+    /// The settings of a Lambda function: the variables alone (a function has no command line).
+    pub fn from_env() -> Result<Settings, clap::Error> {
+        let cmd = prepare(Settings::augment_args(
+            Command::new("tsfn")
+                .no_binary_name(true)
+                .disable_help_flag(true),
+        ));
+        let matches = cmd.try_get_matches_from(std::iter::empty::<&str>())?;
+        Settings::from_arg_matches(&matches)
+    }
+
+    /// Job leases, attempts and the shutdown grace as the workers use them.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            lease_ms: self.job_lease_ms,
+            max_attempts: self.job_max_attempts,
+            grace_ms: self.shutdown_grace_ms,
+        }
+    }
+
+    pub fn dynamodb_timeout(&self) -> Duration {
+        Duration::from_millis(self.dynamodb_timeout_ms)
+    }
+
+    /// This process's worker name: `WORKER_ID`, else `POD_IP`, else the host name plus the pid
+    /// (the host name from `HOSTNAME` or /etc/hostname, which every platform sets: not a setting).
+    pub fn worker_name(&self) -> String {
+        if let Some(id) = self.worker_id.as_ref().or(self.pod_ip.as_ref()) {
+            return id.clone();
+        }
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .or_else(|| {
+                std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|h| h.trim().to_owned())
+            })
+            .unwrap_or_else(|| "localhost".into());
+        format!("{host}:{}", std::process::id())
+    }
+
+    pub fn on_lambda(&self) -> bool {
+        self.lambda_function_name.is_some()
+    }
+}
+
+/// The defaults, whatever the environment holds (for tests and tools that build their own).
+impl Default for Settings {
+    fn default() -> Self {
+        let cmd = Settings::augment_args(Command::new("tsfn").no_binary_name(true))
+            .mut_args(|a| a.env(None));
+        let matches = cmd
+            .try_get_matches_from(std::iter::empty::<&str>())
+            .expect("the defaults are valid");
+        Settings::from_arg_matches(&matches).expect("the defaults are valid")
+    }
+}
+
+/// Applies the rules every setting follows to a command that carries them (the `tsfn` CLI or
+/// the Lambda functions'): an empty variable counts as unset, and on the CLI a flag may come
+/// before or after the subcommand.
+pub fn prepare(cmd: Command) -> Command {
+    cmd.mut_args(|a| {
+        let empty = a
+            .get_env()
+            .and_then(std::env::var_os)
+            .is_some_and(|v| v.is_empty());
+        let a = if empty { a.env(None) } else { a };
+        a.global(true)
+    })
+}
+
+/// A value parser that names the setting and what it accepts when a value does not parse.
+#[derive(Clone)]
+struct Check<T> {
+    parse: fn(&str) -> Option<T>,
+    accepts: &'static str,
+}
+
+impl<T> Check<T> {
+    fn new(parse: fn(&str) -> Option<T>, accepts: &'static str) -> Self {
+        Check { parse, accepts }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Check<T> {
+    type Value = T;
+
+    fn parse_ref(&self, cmd: &Command, arg: Option<&Arg>, value: &OsStr) -> Result<T, clap::Error> {
+        if let Some(v) = value.to_str().and_then(self.parse) {
+            return Ok(v);
+        }
+        let name = match arg {
+            Some(a) => match (a.get_env(), a.get_long()) {
+                (Some(var), Some(long)) => format!("{} (--{long})", var.to_string_lossy()),
+                (Some(var), None) => var.to_string_lossy().into_owned(),
+                (None, _) => a.to_string(),
+            },
+            None => "a setting".to_owned(),
+        };
+        let message = format!(
+            "invalid {name} value {:?}: it must be {}\n",
+            value.to_string_lossy(),
+            self.accepts
+        );
+        Err(clap::Error::raw(ErrorKind::ValueValidation, message).with_cmd(cmd))
+    }
+}
+
+fn host_port(s: &str) -> Option<String> {
+    let (host, port) = s.rsplit_once(':')?;
+    (!host.is_empty() && port.parse::<u16>().is_ok()).then(|| s.to_owned())
+}
+
+fn boolean(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+fn log_filter(s: &str) -> Option<String> {
+    tracing_subscriber::EnvFilter::try_new(s)
+        .ok()
+        .map(|_| s.to_owned())
+}
