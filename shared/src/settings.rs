@@ -123,6 +123,66 @@ pub struct Settings {
     )]
     pub dynamodb_timeout_ms: u64,
 
+    /// How long (ms) a request waits for a Redis reply before answering 503
+    #[arg(
+        long,
+        env = "TSFN_REDIS_TIMEOUT_MS",
+        value_name = "MS",
+        default_value = "3000",
+        value_parser = Check::new(positive_ms, "a whole number of milliseconds, 1 or more"),
+    )]
+    pub redis_timeout_ms: u64,
+
+    /// How long (ms) a request waits for a connection to Redis before answering 503
+    #[arg(
+        long,
+        env = "TSFN_REDIS_CONNECT_TIMEOUT_MS",
+        value_name = "MS",
+        default_value = "1000",
+        value_parser = Check::new(positive_ms, "a whole number of milliseconds, 1 or more"),
+    )]
+    pub redis_connect_timeout_ms: u64,
+
+    /// How long (ms) a DynamoDB connection may take to open
+    #[arg(
+        long,
+        env = "TSFN_DYNAMODB_CONNECT_TIMEOUT_MS",
+        value_name = "MS",
+        default_value = "2000",
+        value_parser = Check::new(positive_ms, "a whole number of milliseconds, 1 or more"),
+    )]
+    pub dynamodb_connect_timeout_ms: u64,
+
+    /// How long (ms) a SQLite call waits for another writer's lock before answering 503
+    #[arg(
+        long,
+        env = "TSFN_SQLITE_BUSY_TIMEOUT_MS",
+        value_name = "MS",
+        default_value = "10000",
+        value_parser = Check::new(positive_ms, "a whole number of milliseconds, 1 or more"),
+    )]
+    pub sqlite_busy_timeout_ms: u64,
+
+    /// On SIGTERM, how long (ms) `tsfn serve` lets in-flight requests finish
+    #[arg(
+        long,
+        env = "TSFN_DRAIN_MS",
+        value_name = "MS",
+        default_value = "20000",
+        value_parser = Check::new(|s| s.parse::<u64>().ok(), "a whole number of milliseconds (0 or more)"),
+    )]
+    pub drain_ms: u64,
+
+    /// How long (ms) `tsfn serve` waits for a request's headers before closing the connection
+    #[arg(
+        long,
+        env = "TSFN_HEADER_TIMEOUT_MS",
+        value_name = "MS",
+        default_value = "30000",
+        value_parser = Check::new(positive_ms, "a whole number of milliseconds, 1 or more"),
+    )]
+    pub header_timeout_ms: u64,
+
     /// Request body limit in bytes; larger bodies get 413
     #[arg(
         long,
@@ -184,6 +244,14 @@ impl Settings {
 
     pub fn dynamodb_timeout(&self) -> Duration {
         Duration::from_millis(self.dynamodb_timeout_ms)
+    }
+
+    pub fn dynamodb_connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.dynamodb_connect_timeout_ms)
+    }
+
+    pub fn sqlite_busy_timeout(&self) -> Duration {
+        Duration::from_millis(self.sqlite_busy_timeout_ms)
     }
 
     /// This process's worker name: `WORKER_ID`, else `POD_IP`, else the host name plus the pid
@@ -270,6 +338,10 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Check<T> {
         );
         Err(clap::Error::raw(ErrorKind::ValueValidation, message).with_cmd(cmd))
     }
+}
+
+fn positive_ms(s: &str) -> Option<u64> {
+    s.parse::<u64>().ok().filter(|ms| *ms > 0)
 }
 
 fn host_port(s: &str) -> Option<String> {

@@ -22,9 +22,6 @@ use tsfn_shared::{App, Error};
 
 use crate::routes::{self, Match};
 
-/// How long in-flight requests get to finish after a shutdown signal.
-const DRAIN: Duration = Duration::from_secs(20);
-
 async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let resp = match routes::find(req.method(), req.uri().path()) {
         Match::Found(route) => {
@@ -79,7 +76,7 @@ pub async fn serve(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(Duration::from_millis(app.settings.header_timeout_ms))
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
@@ -113,10 +110,12 @@ pub async fn serve(
     // replica) instead of waiting in the backlog through the drain and being reset at exit.
     drop(listener);
     tracing::info!("shutting down: draining in-flight requests");
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
+    // TSFN_DRAIN_MS: in-flight requests get this long to finish after a shutdown signal.
+    let drain = Duration::from_millis(app.settings.drain_ms);
+    if tokio::time::timeout(drain, graceful.shutdown())
         .await
         .is_err()
     {
-        tracing::warn!("drain timed out after {DRAIN:?}");
+        tracing::warn!("drain timed out after {drain:?}");
     }
 }

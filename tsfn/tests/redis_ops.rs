@@ -410,3 +410,22 @@ fn an_outage_is_logged_when_it_starts_and_ends_not_per_request() {
         .unwrap_or_else(|| panic!("no line for the end of the outage: {log}"));
     assert!(back.contains(&format!("failed={failed} ")), "{back}");
 }
+
+/// The reply timeout is a setting (`TSFN_REDIS_TIMEOUT_MS`): a hung Redis costs a point read
+/// that long, and the 503 names it.
+#[test]
+fn the_reply_timeout_is_a_setting() {
+    let s = Server::redis(&[("TSFN_WORKERS", "0"), ("TSFN_REDIS_TIMEOUT_MS", "300")]);
+    s.write("kept", &[(1, 1.0)]);
+    assert_eq!(
+        s.get("/series/kept/points").expect(200)["points"][0]["v"],
+        1.0
+    );
+    let redis_pid = s.redis.as_ref().unwrap().pid();
+    support::unsafe_kill(redis_pid, "STOP");
+    let v = s.get("/series/kept/points").expect_error(503, None);
+    support::unsafe_kill(redis_pid, "CONT");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("no reply within 300ms"), "{msg}");
+    s.get("/series/kept/points").expect(200);
+}

@@ -149,16 +149,27 @@ pub async fn open(settings: &Settings) -> Result<DynStore> {
     let url = settings.store.as_str();
     #[cfg(feature = "sqlite")]
     if let Some(rest) = url.strip_prefix("sqlite:") {
-        return Ok(Arc::new(sqlite::SqliteStore::open(rest).await?));
+        return Ok(Arc::new(
+            sqlite::SqliteStore::open(rest, settings.sqlite_busy_timeout()).await?,
+        ));
     }
     #[cfg(feature = "redis")]
     if url.starts_with("redis://") {
-        return Ok(Arc::new(redis::RedisStore::open(url).await?));
+        let timeouts = redis::Timeouts {
+            connect: std::time::Duration::from_millis(settings.redis_connect_timeout_ms),
+            reply: std::time::Duration::from_millis(settings.redis_timeout_ms),
+        };
+        return Ok(Arc::new(redis::RedisStore::open(url, timeouts).await?));
     }
     #[cfg(feature = "dynamodb")]
     if let Some(prefix) = url.strip_prefix("dynamodb://") {
         return Ok(Arc::new(
-            dynamodb::DynamoStore::open(prefix, settings.dynamodb_timeout()).await?,
+            dynamodb::DynamoStore::open(
+                prefix,
+                settings.dynamodb_timeout(),
+                settings.dynamodb_connect_timeout(),
+            )
+            .await?,
         ));
     }
     let scheme = url.split(':').next().unwrap_or(url);
@@ -190,13 +201,16 @@ pub async fn init(
     settings: &Settings,
     say: &mut (dyn for<'a> FnMut(&'a str) + Send),
 ) -> Result<()> {
-    let url = settings.store.as_str();
     #[cfg(feature = "dynamodb")]
-    if let Some(prefix) = url.strip_prefix("dynamodb://") {
-        return dynamodb::DynamoStore::open(prefix, settings.dynamodb_timeout())
-            .await?
-            .init(say)
-            .await;
+    if let Some(prefix) = settings.store.strip_prefix("dynamodb://") {
+        return dynamodb::DynamoStore::open(
+            prefix,
+            settings.dynamodb_timeout(),
+            settings.dynamodb_connect_timeout(),
+        )
+        .await?
+        .init(say)
+        .await;
     }
     open(settings).await?;
     let _ = say;

@@ -17,8 +17,9 @@ pub(super) struct Db {
 }
 
 impl Db {
-    /// `prefix` is what follows `dynamodb://`; `attempt` bounds each attempt of a call.
-    pub(super) async fn open(prefix: &str, attempt: Duration) -> Result<Self> {
+    /// `prefix` is what follows `dynamodb://`; `attempt` bounds each attempt of a call,
+    /// `connect` the opening of a connection.
+    pub(super) async fn open(prefix: &str, attempt: Duration, connect: Duration) -> Result<Self> {
         if prefix.is_empty()
             || !prefix
                 .chars()
@@ -33,7 +34,7 @@ impl Db {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .timeout_config(
                 aws_config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(2))
+                    .connect_timeout(connect)
                     .operation_attempt_timeout(attempt)
                     .operation_timeout(attempt * 3)
                     .build(),

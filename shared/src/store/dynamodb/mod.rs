@@ -46,10 +46,15 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
-    /// `prefix` is what follows `dynamodb://`; `attempt` bounds each attempt of a call.
-    pub async fn open(prefix: &str, attempt: std::time::Duration) -> Result<Self> {
+    /// `prefix` is what follows `dynamodb://`; `attempt` bounds each attempt of a call,
+    /// `connect` the opening of a connection.
+    pub async fn open(
+        prefix: &str,
+        attempt: std::time::Duration,
+        connect: std::time::Duration,
+    ) -> Result<Self> {
         Ok(DynamoStore {
-            db: Db::open(prefix, attempt).await?,
+            db: Db::open(prefix, attempt, connect).await?,
         })
     }
 

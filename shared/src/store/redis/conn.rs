@@ -9,31 +9,44 @@ use redis::Client;
 
 use crate::error::{Error, Result};
 
-/// How long to wait for a connection, and for any reply, before answering 503.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long to wait for a connection, and for any reply, before answering 503
+/// (`TSFN_REDIS_CONNECT_TIMEOUT_MS`, `TSFN_REDIS_TIMEOUT_MS`).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub reply: Duration,
+}
 
 /// Cheap to clone: clones share the connection.
 #[derive(Clone)]
 pub(super) struct Conn {
     client: Client,
     manager: ConnectionManager,
+    timeouts: Timeouts,
 }
 
 impl Conn {
     /// `url` is the whole `redis://HOST:PORT/DB` URL.
-    pub(super) fn open(url: &str) -> Result<Self> {
+    pub(super) fn open(url: &str, timeouts: Timeouts) -> Result<Self> {
         let client = Client::open(url)
             .map_err(|e| Error::invalid("TSFN_STORE", format!("bad redis URL: {e}")))?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_connection_timeout(Some(timeouts.connect))
+            .set_response_timeout(Some(timeouts.reply))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         // Lazy: the process starts even while Redis is down, answers 503, and recovers by itself.
         let manager =
             ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(redis_err)?;
-        Ok(Conn { client, manager })
+        Ok(Conn {
+            client,
+            manager,
+            timeouts,
+        })
+    }
+
+    pub(super) fn timeouts(&self) -> Timeouts {
+        self.timeouts
     }
 
     /// A handle on the shared connection.

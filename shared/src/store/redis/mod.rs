@@ -28,7 +28,7 @@ mod series;
 use async_trait::async_trait;
 
 use self::conn::Conn;
-pub use self::conn::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+pub use self::conn::Timeouts;
 use self::jobs::Jobs;
 use self::points::Points;
 use self::queue::Queue;
@@ -49,8 +49,8 @@ pub struct RedisStore {
 
 impl RedisStore {
     /// `url` is the whole `redis://HOST:PORT/DB` URL.
-    pub async fn open(url: &str) -> Result<Self> {
-        let conn = Conn::open(url)?;
+    pub async fn open(url: &str, timeouts: Timeouts) -> Result<Self> {
+        let conn = Conn::open(url, timeouts)?;
         let points = Points::new(conn.clone())?;
         let store = RedisStore {
             series: Series::new(conn.clone()),

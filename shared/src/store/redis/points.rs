@@ -31,7 +31,7 @@ pub(super) struct Points {
 
 impl Points {
     pub(super) fn new(conn: Conn) -> Result<Self> {
-        let reader = PointReader::new(conn.client().get_connection_info())?;
+        let reader = PointReader::new(conn.client().get_connection_info(), conn.timeouts())?;
         Ok(Points {
             conn,
             write_points: Script::new(WRITE_POINTS),

@@ -15,7 +15,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script, Value};
 
 use super::codec::{text, GROUP, QUEUE};
-use super::conn::{redis_err, Conn, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+use super::conn::{redis_err, Conn};
 use super::jobs::{ClaimResult, Jobs};
 use crate::error::Result;
 use crate::jobs::Claimed;
@@ -78,8 +78,8 @@ impl Queue {
             return Ok(c.clone());
         }
         let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT + BLOCK));
+            .set_connection_timeout(Some(self.conn.timeouts().connect))
+            .set_response_timeout(Some(self.conn.timeouts().reply + BLOCK));
         let c = self
             .conn
             .client()

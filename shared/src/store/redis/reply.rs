@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::codec::member_point;
-use super::conn::{CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+use super::conn::Timeouts;
 use crate::error::{Error, Result};
 use crate::model::Point;
 
@@ -59,6 +59,7 @@ pub(super) struct PointReader {
     handshake: Vec<u8>,
     replies: usize,
     pipe: Mutex<Option<Pipe>>,
+    timeouts: Timeouts,
     /// Serialises reconnects, so a burst of requests opens one connection, not one each.
     connecting: tokio::sync::Mutex<()>,
 }
@@ -76,7 +77,7 @@ enum Failure {
 }
 
 impl PointReader {
-    pub(super) fn new(info: &ConnectionInfo) -> Result<Self> {
+    pub(super) fn new(info: &ConnectionInfo, timeouts: Timeouts) -> Result<Self> {
         let addr = match info.addr() {
             ConnectionAddr::Tcp(host, port) => Addr::Tcp(host.clone(), *port),
             ConnectionAddr::Unix(path) => Addr::Unix(path.clone()),
@@ -111,6 +112,7 @@ impl PointReader {
             handshake,
             replies,
             pipe: Mutex::new(None),
+            timeouts,
             connecting: tokio::sync::Mutex::new(()),
         })
     }
@@ -121,7 +123,7 @@ impl PointReader {
         pack(&mut command, args);
         // One deadline for the whole read: however it goes (waiting for another request's
         // connect, connecting, a retry), a request waits at most one reply timeout.
-        let deadline = Instant::now() + RESPONSE_TIMEOUT;
+        let deadline = Instant::now() + self.timeouts.reply;
         let (pipe, fresh) = self.pipe(deadline).await?;
         let reply = match self.send(&pipe, command.clone(), deadline).await {
             // The connection may have died since its last use (a Redis restart): reads are
@@ -134,7 +136,7 @@ impl PointReader {
         };
         reply.map_err(|f| match f {
             Failure::Io(e) => unreachable(e),
-            Failure::Timeout => unreachable(timed_out()),
+            Failure::Timeout => unreachable(timed_out(self.timeouts.reply)),
             Failure::Server(e) => e,
             Failure::Corrupt(e) => Error::Internal(format!("unexpected redis reply: {e}")),
         })
@@ -188,7 +190,7 @@ impl PointReader {
         .await;
         match opened {
             Ok(p) => p.map(|p| (p, true)),
-            Err(_) => Err(unreachable(timed_out())),
+            Err(_) => Err(unreachable(timed_out(self.timeouts.reply))),
         }
     }
 
@@ -212,22 +214,19 @@ impl PointReader {
                 }
             }
         };
-        let (pipe, ready) = match tokio::time::timeout(CONNECT_TIMEOUT, open).await {
+        let connect = self.timeouts.connect;
+        let (pipe, ready) = match tokio::time::timeout(connect, open).await {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => return Err(unreachable(e.to_string())),
-            Err(_) => {
-                return Err(unreachable(format!(
-                    "no connection within {CONNECT_TIMEOUT:?}"
-                )))
-            }
+            Err(_) => return Err(unreachable(format!("no connection within {connect:?}"))),
         };
-        match tokio::time::timeout(RESPONSE_TIMEOUT, ready).await {
+        match tokio::time::timeout(self.timeouts.reply, ready).await {
             Ok(Ok(Ok(()))) => Ok(pipe),
             Ok(Ok(Err(Failure::Server(e)))) => Err(e),
             Ok(Ok(Err(Failure::Io(e) | Failure::Corrupt(e)))) => Err(unreachable(e)),
-            Ok(Ok(Err(Failure::Timeout))) => Err(unreachable(timed_out())),
+            Ok(Ok(Err(Failure::Timeout))) => Err(unreachable(timed_out(self.timeouts.reply))),
             Ok(Err(_)) => Err(unreachable("connection closed".into())),
-            Err(_) => Err(unreachable(timed_out())),
+            Err(_) => Err(unreachable(timed_out(self.timeouts.reply))),
         }
     }
 
@@ -243,6 +242,7 @@ impl PointReader {
         let (ready_tx, ready_rx) = oneshot::channel();
         let handshake = self.handshake.clone();
         let replies = self.replies;
+        let reply_timeout = self.timeouts.reply;
         tokio::spawn(async move {
             let mut r = BufReader::with_capacity(64 * 1024, r);
             let mut w = w;
@@ -262,7 +262,7 @@ impl PointReader {
                 return;
             }
             tokio::spawn(write_loop(w, rx, pending_tx));
-            read_loop(r, pending_rx).await;
+            read_loop(r, pending_rx, reply_timeout).await;
         });
         (Pipe { tx }, ready_rx)
     }
@@ -317,10 +317,11 @@ fn fail_all(rx: &mut mpsc::UnboundedReceiver<Request>) {
 async fn read_loop<R: AsyncRead + Unpin>(
     mut r: BufReader<R>,
     mut pending: mpsc::UnboundedReceiver<oneshot::Sender<Reply>>,
+    reply_timeout: std::time::Duration,
 ) {
     // Ends when the writer is gone (every sender dropped) and nothing is waiting.
     while let Some(slot) = pending.recv().await {
-        let reply = match tokio::time::timeout(RESPONSE_TIMEOUT, read_reply(&mut r)).await {
+        let reply = match tokio::time::timeout(reply_timeout, read_reply(&mut r)).await {
             Ok(reply) => reply,
             // Its request has given up by now; a silent peer must not keep this task forever.
             Err(_) => Err(Failure::Timeout),
@@ -395,8 +396,8 @@ fn io(e: std::io::Error) -> Failure {
     Failure::Io(e.to_string())
 }
 
-fn timed_out() -> String {
-    format!("no reply within {RESPONSE_TIMEOUT:?}")
+fn timed_out(reply: std::time::Duration) -> String {
+    format!("no reply within {reply:?}")
 }
 
 fn unreachable(e: String) -> Error {
@@ -432,13 +433,18 @@ mod tests {
         assert_eq!(out, b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n");
     }
 
+    const TIMEOUTS: Timeouts = Timeouts {
+        connect: std::time::Duration::from_secs(1),
+        reply: std::time::Duration::from_secs(3),
+    };
+
     #[test]
     fn handshake_carries_auth_and_db() {
         use redis::IntoConnectionInfo;
         let info = "redis://user:secret@127.0.0.1:6390/2"
             .into_connection_info()
             .unwrap();
-        let r = PointReader::new(&info).unwrap();
+        let r = PointReader::new(&info, TIMEOUTS).unwrap();
         assert_eq!(r.replies, 2);
         let text = String::from_utf8(r.handshake).unwrap();
         assert!(
@@ -447,6 +453,6 @@ mod tests {
         );
         assert!(text.ends_with("SELECT\r\n$1\r\n2\r\n"), "{text}");
         let plain = "redis://127.0.0.1:6390".into_connection_info().unwrap();
-        assert_eq!(PointReader::new(&plain).unwrap().replies, 0);
+        assert_eq!(PointReader::new(&plain, TIMEOUTS).unwrap().replies, 0);
     }
 }

@@ -11,17 +11,20 @@ use crate::error::{Error, Result};
 
 pub(super) struct Pool {
     path: Option<String>,
+    /// How long a call waits for another writer's lock (`TSFN_SQLITE_BUSY_TIMEOUT_MS`).
+    busy: std::time::Duration,
     conns: Mutex<Vec<Connection>>,
     permits: Semaphore,
 }
 
 impl Pool {
     /// Opens the database at `path` (`None`: in memory) and its first connection.
-    pub(super) fn open(path: Option<String>) -> Result<Self> {
+    pub(super) fn open(path: Option<String>, busy: std::time::Duration) -> Result<Self> {
         // An in-memory database lives in one connection, so it gets exactly one.
         let size = if path.is_some() { 8 } else { 1 };
         let pool = Pool {
             path,
+            busy,
             conns: Mutex::new(Vec::new()),
             permits: Semaphore::new(size),
         };
@@ -46,8 +49,7 @@ impl Pool {
                 return Err(not_writable(p));
             }
         }
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(db_err)?;
+        conn.busy_timeout(self.busy).map_err(db_err)?;
         if self.path.is_some() {
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(db_err)?;

@@ -31,8 +31,9 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// `rest` is what follows `sqlite:` in the URL: `//PATH` or `:memory:`.
-    pub async fn open(rest: &str) -> Result<Self> {
+    /// `rest` is what follows `sqlite:` in the URL: `//PATH` or `:memory:`; `busy` is how long
+    /// a call waits for another writer's lock.
+    pub async fn open(rest: &str, busy: std::time::Duration) -> Result<Self> {
         let path = if rest == ":memory:" {
             None
         } else if let Some(p) = rest.strip_prefix("//") {
@@ -54,7 +55,7 @@ impl SqliteStore {
             }
         }
         Ok(SqliteStore {
-            pool: Pool::open(path)?,
+            pool: Pool::open(path, busy)?,
         })
     }
 }
