@@ -65,6 +65,31 @@ pub fn from_epoch_number(n: f64) -> Result<i64, String> {
     parse_epoch_decimal(buf.format_finite(n)).expect("ryu writes a decimal number")
 }
 
+/// Significant digits kept on the stack: a value in range has at most 16 whole digits of
+/// milliseconds, so of any digits past [`HEAD`] only whether one is non-zero (a fraction) counts.
+const HEAD: usize = 20;
+
+#[derive(Default)]
+struct Digits {
+    head: [u8; HEAD],
+    /// How many significant digits were seen (leading zeros are not significant).
+    len: usize,
+    tail_nonzero: bool,
+}
+
+impl Digits {
+    fn push(&mut self, d: u8) {
+        if self.len == 0 && d == 0 {
+            return;
+        }
+        match self.head.get_mut(self.len) {
+            Some(slot) => *slot = d,
+            None => self.tail_nonzero |= d != 0,
+        }
+        self.len += 1;
+    }
+}
+
 /// Parses a decimal epoch number (`-12.5`, `1.7e9`, `.5`) exactly: the digits are shifted by the
 /// unit's power of ten and floored, with no binary float in between. `None` when `s` is not a
 /// decimal number; `Some(Err)` when it is one outside the accepted range.
@@ -83,23 +108,19 @@ fn parse_epoch_decimal(s: &str) -> Option<Result<i64, String>> {
         _ => false,
     };
     // Significant digits without leading zeros, and the power of ten they are scaled by.
-    let mut digits: Vec<u8> = Vec::with_capacity(24);
+    let mut digits = Digits::default();
     let mut exp: i64 = 0;
     let mut seen_digit = false;
     while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
         seen_digit = true;
-        if !(digits.is_empty() && c == b'0') {
-            digits.push(c - b'0');
-        }
+        digits.push(c - b'0');
         i += 1;
     }
     if b.get(i) == Some(&b'.') {
         i += 1;
         while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
             seen_digit = true;
-            if !(digits.is_empty() && c == b'0') {
-                digits.push(c - b'0');
-            }
+            digits.push(c - b'0');
             exp -= 1;
             i += 1;
         }
@@ -136,11 +157,11 @@ fn parse_epoch_decimal(s: &str) -> Option<Result<i64, String>> {
         return None;
     }
     let out_of_range = || Err(format!("timestamp {s} is outside years 0000-9999"));
-    if digits.is_empty() {
+    if digits.len == 0 {
         return Some(Ok(0));
     }
     // Digits before the decimal point decide the unit: |n| < 10^11 has at most 11 of them.
-    let int_digits = digits.len() as i64 + exp;
+    let int_digits = digits.len as i64 + exp;
     let to_ms = match int_digits {
         ..=11 => 3,
         12..=14 => 0,
@@ -149,13 +170,13 @@ fn parse_epoch_decimal(s: &str) -> Option<Result<i64, String>> {
     };
     // n ms = digits x 10^k, floored.
     let k = exp + to_ms;
-    let whole_len = digits.len() as i64 + k;
+    let whole_len = digits.len as i64 + k;
     if whole_len > 16 {
         return Some(out_of_range());
     }
     let mut whole: i64 = 0;
-    let mut fraction = false;
-    for (j, &d) in digits.iter().enumerate() {
+    let mut fraction = digits.tail_nonzero;
+    for (j, &d) in digits.head[..digits.len.min(HEAD)].iter().enumerate() {
         if (j as i64) < whole_len {
             whole = whole * 10 + i64::from(d);
         } else if d != 0 {
@@ -467,6 +488,12 @@ mod tests {
         assert_eq!(parse("5."), Ok(5000));
         assert_eq!(parse("-0"), Ok(0));
         assert_eq!(parse("1e-400"), Ok(0));
+        assert_eq!(
+            parse(&format!("1.{}1", "0".repeat(40))),
+            Ok(1000),
+            "a far fraction truncates"
+        );
+        assert_eq!(parse(&format!("-1.{}1", "0".repeat(40))), Ok(-1001));
         assert!(parse("1e400").is_err());
         assert!(parse("-1e400").is_err());
         assert!(parse("1.5.5").is_err());

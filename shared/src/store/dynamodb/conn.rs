@@ -51,6 +51,20 @@ impl Db {
     pub(super) fn table(&self, name: &str) -> String {
         format!("{}-{name}", self.prefix)
     }
+
+    /// The item with key `id` of table `name`, read consistently; `None` when there is none.
+    pub(super) async fn item(&self, name: &str, id: &str) -> Result<Option<super::codec::Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table(name))
+            .key("id", super::codec::s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        Ok(out.item)
+    }
 }
 
 /// Maps an SDK error: throttling, timeouts and unreachable endpoints are 503; a missing table is

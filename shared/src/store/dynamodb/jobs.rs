@@ -43,16 +43,7 @@ pub(super) async fn create(d: &Db, job: &Job) -> Result<()> {
 }
 
 async fn item(d: &Db, id: &str) -> Result<Option<Item>> {
-    let out = d
-        .client
-        .get_item()
-        .table_name(d.table("jobs"))
-        .key("id", s(id))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(aws_err)?;
-    Ok(out.item)
+    d.item("jobs", id).await
 }
 
 pub(super) async fn get(d: &Db, id: &str) -> Result<Option<Job>> {

@@ -12,16 +12,7 @@ use crate::store::SeriesPut;
 
 /// The series' item, read consistently; `None` when it does not exist.
 pub(super) async fn item(d: &Db, id: &str) -> Result<Option<Item>> {
-    let out = d
-        .client
-        .get_item()
-        .table_name(d.table("series"))
-        .key("id", s(id))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(aws_err)?;
-    Ok(out.item)
+    d.item("series", id).await
 }
 
 async fn info(d: &Db, item: Item) -> Result<SeriesInfo> {
