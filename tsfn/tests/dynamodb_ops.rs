@@ -64,6 +64,16 @@ impl Proxy {
             .unwrap()
     }
 
+    /// `tsfn COMMAND --store STORE` through the proxy.
+    fn tsfn(&self, command: &str, store: &str) -> std::process::Output {
+        Command::new(tsfn_bin())
+            .args([command, "--store", store])
+            .envs(self.env("20000"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("tsfn {command}: {e}"))
+    }
+
     /// moto's environment with the SDK pointed at the proxy instead.
     fn env(&self, timeout_ms: &'static str) -> Vec<(&'static str, &'static str)> {
         let mut env: Vec<_> = moto()
@@ -108,12 +118,7 @@ fn init_store_and_serve_wait_for_active_tables() {
     proxy.control(json!({"creating": 3}));
     let store = format!("dynamodb://{}", prefix());
     let pfx = store.trim_start_matches("dynamodb://").to_owned();
-    let out = Command::new(tsfn_bin())
-        .args(["init-store", "--store", &store])
-        .envs(proxy.env("20000"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("tsfn init-store");
+    let out = proxy.tsfn("init-store", &store);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -137,12 +142,7 @@ fn init_store_and_serve_wait_for_active_tables() {
         assert!(describes(&proxy, &pfx, t) >= 4, "{t}: {}", proxy.counters());
     }
     // Seeding right after works.
-    let seed = Command::new(tsfn_bin())
-        .args(["seed", "--store", &store])
-        .envs(proxy.env("20000"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("tsfn seed");
+    let seed = proxy.tsfn("seed", &store);
     assert!(
         seed.status.success(),
         "{}",
@@ -175,12 +175,7 @@ fn init_store_and_serve_wait_for_active_tables() {
 fn partial_write_says_what_was_written_and_resending_is_safe() {
     let proxy = Proxy::start();
     let store = format!("dynamodb://{}", prefix());
-    let init = Command::new(tsfn_bin())
-        .args(["init-store", "--store", &store])
-        .envs(proxy.env("20000"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("tsfn init-store");
+    let init = proxy.tsfn("init-store", &store);
     assert!(init.status.success());
     // Short timeouts so the hung batches fail fast.
     let s = Server::start(
