@@ -12,6 +12,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod chunk;
 pub mod error;
 pub mod http;
 pub mod ingest;

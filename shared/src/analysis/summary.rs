@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{finite, window::percentile_sorted, Input, TimedValue};
-use crate::query::aggregate::StatsAcc;
+use crate::query::aggregate::Summary as Acc;
 use crate::Result;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -47,9 +47,7 @@ pub struct Summary {
 }
 
 pub fn summary(input: Input) -> Summary {
-    let mut acc = StatsAcc::default();
-    acc.extend(input.points);
-    let s = acc.finish();
+    let s = Acc::stats(Acc::of(input.points));
     let percentiles = (!input.points.is_empty()).then(|| {
         let mut v: Vec<f64> = input.points.iter().map(|p| p.v).collect();
         v.sort_unstable_by(f64::total_cmp);

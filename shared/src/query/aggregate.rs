@@ -51,51 +51,167 @@ impl Agg {
     }
 }
 
-/// Running aggregate of one bucket.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Acc {
-    count: u64,
-    sum: f64,
-    min: f64,
-    max: f64,
-    first: Point,
-    last: Point,
+/// A sum kept as an unevaluated pair `hi + lo` (double-double, about 106 significant bits).
+/// Sums of stored points are built per chunk and then added chunk by chunk; with 106 bits the
+/// exact sum of data of similar magnitudes fits, so how the points happen to be chunked does not
+/// change a result, and where it could, it changes it by at most one unit in the last place.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sum2 {
+    pub hi: f64,
+    pub lo: f64,
 }
 
-impl Acc {
-    pub(crate) fn new(p: Point) -> Self {
-        Acc {
-            count: 1,
-            sum: p.v,
-            min: p.v,
-            max: p.v,
-            first: p,
-            last: p,
+/// `a + b` as the rounded sum and its exact rounding error (Knuth's TwoSum).
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+impl Sum2 {
+    pub fn add(&mut self, x: f64) {
+        let (s, e) = two_sum(self.hi, x);
+        self.set(s, self.lo + e);
+    }
+
+    /// Commutative, so a merge gives the same answer whichever side it is called on.
+    pub fn merge(self, other: Sum2) -> Sum2 {
+        let (s, e) = two_sum(self.hi, other.hi);
+        let mut out = Sum2::default();
+        out.set(s, e + (self.lo + other.lo));
+        out
+    }
+
+    fn set(&mut self, s: f64, lo: f64) {
+        if !s.is_finite() {
+            // Overflow: the rounded sum is infinite and there is no error term to keep.
+            (self.hi, self.lo) = (s, 0.0);
+            return;
+        }
+        let hi = s + lo;
+        (self.hi, self.lo) = (hi, lo - (hi - s));
+    }
+
+    /// The sum rounded to an f64 (`hi` is kept normalised, so it is that value).
+    pub fn value(self) -> f64 {
+        self.hi
+    }
+}
+
+/// What an aggregate needs to know about a run of points in time order: what chunk headers
+/// store, what a bucket accumulates and what statistics come from. Built from points with
+/// [`Summary::of`] and combined with [`Summary::merge`], so a chunk read whole contributes its
+/// stored header and only the chunks cut by a range or bucket edge are decoded.
+///
+/// The spread is kept as `m2`, the sum of squared deviations from the mean, rather than a raw
+/// sum of squares: merging two `m2` (Chan et al.) stays accurate where `sum(v^2) - n*mean^2`
+/// cancels catastrophically (large values with a small spread).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub count: u64,
+    pub sum: Sum2,
+    pub m2: f64,
+    pub min: f64,
+    pub max: f64,
+    pub first: Point,
+    pub last: Point,
+}
+
+impl Summary {
+    /// The summary of points in ascending time order; `None` for none. Two passes (mean, then
+    /// the squared deviations from it) for an accurate `m2`.
+    pub fn of(points: &[Point]) -> Option<Summary> {
+        let (&first, &last) = (points.first()?, points.last()?);
+        let (mut sum, mut min, mut max) = (Sum2::default(), f64::INFINITY, f64::NEG_INFINITY);
+        for p in points {
+            sum.add(p.v);
+            min = min.min(p.v);
+            max = max.max(p.v);
+        }
+        let count = points.len() as u64;
+        let mean = sum.value() / count as f64;
+        let m2 = points.iter().map(|p| (p.v - mean) * (p.v - mean)).sum();
+        Some(Summary {
+            count,
+            sum,
+            m2,
+            min,
+            max,
+            first,
+            last,
+        })
+    }
+
+    /// The summary of both runs together (they do not share points). Commutative, so a
+    /// descending scan gets what an ascending one gets when it merges the same pieces.
+    pub fn merge(self, other: Summary) -> Summary {
+        let count = self.count + other.count;
+        let d = other.mean() - self.mean();
+        let (na, nb) = (self.count as f64, other.count as f64);
+        Summary {
+            count,
+            sum: self.sum.merge(other.sum),
+            m2: self.m2 + other.m2 + d * d * (na * nb / count as f64),
+            min: self.min.min(other.min),
+            max: self.max.max(other.max),
+            first: if other.first.t < self.first.t {
+                other.first
+            } else {
+                self.first
+            },
+            last: if other.last.t > self.last.t {
+                other.last
+            } else {
+                self.last
+            },
         }
     }
 
-    pub(crate) fn add(&mut self, p: Point) {
-        self.count += 1;
-        self.sum += p.v;
-        self.min = self.min.min(p.v);
-        self.max = self.max.max(p.v);
-        if p.t < self.first.t {
-            self.first = p;
-        }
-        if p.t > self.last.t {
-            self.last = p;
-        }
+    /// Merges summaries given in ascending time order (the one fold every reader uses, so
+    /// every path to the same pieces gives the same bits).
+    pub fn merge_all(pieces: impl IntoIterator<Item = Summary>) -> Option<Summary> {
+        pieces.into_iter().reduce(Summary::merge)
     }
 
-    pub(crate) fn value(&self, agg: Agg) -> f64 {
+    pub fn mean(&self) -> f64 {
+        self.sum.value() / self.count as f64
+    }
+
+    pub fn value(&self, agg: Agg) -> f64 {
         match agg {
-            Agg::Mean => self.sum / self.count as f64,
+            Agg::Mean => self.mean(),
             Agg::Min => self.min,
             Agg::Max => self.max,
-            Agg::Sum => self.sum,
+            Agg::Sum => self.sum.value(),
             Agg::Count => self.count as f64,
             Agg::First => self.first.v,
             Agg::Last => self.last.v,
+        }
+    }
+
+    /// Statistics of a summary, or of nothing.
+    pub fn stats(summary: Option<Summary>) -> Stats {
+        match summary {
+            None => Stats {
+                count: 0,
+                sum: 0.0,
+                mean: None,
+                min: None,
+                max: None,
+                stddev: None,
+                first: None,
+                last: None,
+            },
+            Some(s) => Stats {
+                count: s.count,
+                sum: s.sum.value(),
+                mean: Some(s.mean()),
+                min: Some(s.min),
+                max: Some(s.max),
+                stddev: Some((s.m2 / s.count as f64).sqrt()),
+                first: Some(s.first),
+                last: Some(s.last),
+            },
         }
     }
 }
@@ -126,30 +242,16 @@ pub fn check_bucket_start(start: i64, every: i64, field: &str) -> Result<()> {
 
 /// Buckets points already in ascending time order: one point per non-empty bucket, at its start.
 pub fn bucketize(points: &[Point], every: i64, agg: Agg) -> Vec<Point> {
-    let mut out = Vec::new();
-    let mut cur: Option<(i64, Acc)> = None;
-    for &p in points {
-        let start = bucket_start(p.t, every);
-        match &mut cur {
-            Some((s, acc)) if *s == start => acc.add(p),
-            _ => {
-                if let Some((s, acc)) = cur.take() {
-                    out.push(Point {
-                        t: s,
-                        v: acc.value(agg),
-                    });
-                }
-                cur = Some((start, Acc::new(p)));
-            }
-        }
-    }
-    if let Some((s, acc)) = cur {
-        out.push(Point {
-            t: s,
-            v: acc.value(agg),
-        });
-    }
-    out
+    points
+        .chunk_by(|a, b| bucket_start(a.t, every) == bucket_start(b.t, every))
+        .filter_map(|run| {
+            let s = Summary::of(run)?;
+            Some(Point {
+                t: bucket_start(s.first.t, every),
+                v: s.value(agg),
+            })
+        })
+        .collect()
 }
 
 /// Summary statistics over a range.
@@ -166,57 +268,6 @@ pub struct Stats {
     pub last: Option<Point>,
 }
 
-/// Streaming statistics (Welford's algorithm for a numerically stable variance).
-#[derive(Debug, Default, Clone)]
-pub struct StatsAcc {
-    count: u64,
-    sum: f64,
-    mean: f64,
-    m2: f64,
-    min: f64,
-    max: f64,
-    first: Option<Point>,
-    last: Option<Point>,
-}
-
-impl StatsAcc {
-    /// Adds points given in ascending time order.
-    pub fn extend(&mut self, points: &[Point]) {
-        if points.is_empty() {
-            return;
-        }
-        if self.first.is_none() {
-            self.first = Some(points[0]);
-            self.min = f64::INFINITY;
-            self.max = f64::NEG_INFINITY;
-        }
-        self.last = points.last().copied();
-        for p in points {
-            self.count += 1;
-            self.sum += p.v;
-            let d = p.v - self.mean;
-            self.mean += d / self.count as f64;
-            self.m2 += d * (p.v - self.mean);
-            self.min = self.min.min(p.v);
-            self.max = self.max.max(p.v);
-        }
-    }
-
-    pub fn finish(&self) -> Stats {
-        let some = self.count > 0;
-        Stats {
-            count: self.count,
-            sum: self.sum,
-            mean: some.then_some(self.mean),
-            min: some.then_some(self.min),
-            max: some.then_some(self.max),
-            stddev: some.then(|| (self.m2 / self.count as f64).sqrt()),
-            first: self.first,
-            last: self.last,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,20 +279,42 @@ mod tests {
     }
 
     #[test]
-    fn welford_matches_two_pass() {
+    fn merged_summaries_match_one_pass() {
         let pts: Vec<Point> = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]
             .iter()
             .enumerate()
             .map(|(i, &v)| Point { t: i as i64, v })
             .collect();
-        let mut acc = StatsAcc::default();
-        acc.extend(&pts[..3]);
-        acc.extend(&pts[3..]);
-        let s = acc.finish();
+        let whole = Summary::of(&pts).unwrap();
+        let merged = Summary::of(&pts[3..])
+            .unwrap()
+            .merge(Summary::of(&pts[..3]).unwrap());
+        assert_eq!(merged, whole);
+        let s = Summary::stats(Some(merged));
         assert_eq!(s.count, 8);
         assert_eq!(s.mean, Some(5.0));
         assert_eq!(s.stddev, Some(2.0));
         assert_eq!(s.first.unwrap().v, 2.0);
         assert_eq!(s.last.unwrap().v, 9.0);
+    }
+
+    /// Double-double sums do not depend on grouping where a plain f64 sum would.
+    #[test]
+    fn sums_do_not_depend_on_grouping() {
+        let vals = [1e16, 1.0, -1e16, 3.0, 0.1, 0.2, 0.3, 1e-10];
+        let pts: Vec<Point> = vals
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| Point { t: i as i64, v })
+            .collect();
+        let whole = Summary::of(&pts).unwrap().sum.value();
+        for cut in 1..pts.len() {
+            let parts = Summary::of(&pts[..cut])
+                .unwrap()
+                .merge(Summary::of(&pts[cut..]).unwrap());
+            assert_eq!(parts.sum.value().to_bits(), whole.to_bits(), "cut at {cut}");
+        }
+        // 1e16 + 1 - 1e16 + 3 + 0.6 + 1e-10, correctly rounded.
+        assert_eq!(whole, 4.6000000001);
     }
 }

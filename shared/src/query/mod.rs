@@ -1,31 +1,71 @@
 //! Reading points: paged range queries with opaque cursors, time buckets with aggregates, and
-//! summary statistics. Written once over the `Store` trait, so every backend answers alike; large
-//! ranges are read in pages ([`Scan`]), never as one giant reply. The aggregates themselves are in
-//! `aggregate`, which analyses use too.
+//! summary statistics. Written once over the `Store` trait, so every backend answers alike. A
+//! range is read a few chunks at a time ([`Scan`]), never as one giant reply; aggregates use the
+//! summary in a chunk's header when the chunk lies wholly inside a bucket or range and decode
+//! only the chunks cut by an edge. The aggregates themselves are in `aggregate`, which analyses
+//! use too.
 
 pub mod aggregate;
 
+use crate::chunk::{Chunk, MAX_POINTS};
 use crate::error::{Error, Result};
 use crate::model::{Order, Point, Range, SeriesId};
 use crate::store::Store;
 use crate::time;
 
-use aggregate::Acc;
-pub use aggregate::{bucket_start, bucketize, check_bucket_start, Agg, Stats, StatsAcc};
+pub use aggregate::{bucket_start, bucketize, check_bucket_start, Agg, Stats, Sum2, Summary};
 
 pub const DEFAULT_LIMIT: usize = 1000;
 pub const MAX_LIMIT: usize = 10_000;
-/// Points fetched per store call when aggregating (buckets, stats) or loading a job's data.
-pub const SCAN_PAGE: usize = 16_384;
+/// Chunks fetched per store call when aggregating (buckets, stats) or loading a job's data:
+/// about 16,000 points.
+pub const SCAN_CHUNKS: usize = 8;
 
-/// Reads a range page by page, [`SCAN_PAGE`] points per store call, in either order: how
-/// buckets, statistics and jobs walk a range, so no store call returns more than a page.
+/// A part of a range as a scan hands it out: a chunk lying wholly inside the range (decoded
+/// only if its points are wanted), or the points (ascending) of a chunk cut by the range.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    Whole(Chunk),
+    Part(Vec<Point>),
+}
+
+impl Piece {
+    /// Its points, ascending.
+    pub fn points(self) -> Result<Vec<Point>> {
+        match self {
+            Piece::Whole(c) => c.points(),
+            Piece::Part(p) => Ok(p),
+        }
+    }
+
+    pub fn summary(&self) -> Option<Summary> {
+        match self {
+            Piece::Whole(c) => Some(*c.summary()),
+            Piece::Part(p) => Summary::of(p),
+        }
+    }
+
+    /// First and last timestamp (`None` for an empty part).
+    pub fn span(&self) -> Option<(i64, i64)> {
+        match self {
+            Piece::Whole(c) => Some((c.start(), c.end())),
+            Piece::Part(p) => Some((p.first()?.t, p.last()?.t)),
+        }
+    }
+}
+
+/// Reads a range a few chunks per store call, in either order: how raw pages, buckets,
+/// statistics and jobs walk a range, so no store call returns more than a few chunks.
 pub struct Scan<'a> {
     store: &'a dyn Store,
     id: &'a SeriesId,
     order: Order,
     /// What is left to read.
     rest: Range,
+    /// Chunks per store call.
+    batch: usize,
+    /// Start of the last chunk handed out, when scanning upwards.
+    seen: Option<i64>,
     done: bool,
 }
 
@@ -36,37 +76,82 @@ impl<'a> Scan<'a> {
             id,
             order,
             rest: range,
+            batch: SCAN_CHUNKS,
+            seen: None,
             done: false,
         }
     }
 
-    /// The next page, or `None` once the range is read. The first call always asks the store,
-    /// so a missing series is `NotFound` even when the range holds nothing; a page shorter than
-    /// `SCAN_PAGE` is the last.
-    pub async fn next_page(&mut self) -> Result<Option<Vec<Point>>> {
+    /// Chunks per store call (a short range query wants one or two).
+    pub fn batch(mut self, chunks: usize) -> Self {
+        self.batch = chunks.max(1);
+        self
+    }
+
+    /// The next pieces in scan order, or `None` once the range is read. The first call always
+    /// asks the store, so a missing series is `NotFound` even when the range holds nothing.
+    pub async fn next_pieces(&mut self) -> Result<Option<Vec<Piece>>> {
         if self.done {
             return Ok(None);
         }
-        let page = self
+        let range = self.rest;
+        // Resuming upwards, the store gives back the last chunk read first (it starts before
+        // what is left): ask for one more and drop it.
+        let again = self.seen.is_some() as usize;
+        let mut chunks = self
             .store
-            .query_points(self.id, self.rest, self.order, SCAN_PAGE)
+            .read_chunks(self.id, range, self.order, self.batch + again)
             .await?;
-        match page.last() {
-            Some(last) if page.len() == SCAN_PAGE => {
-                self.rest = match self.order {
-                    Order::Asc => Range {
-                        from: Some(last.t + 1),
-                        to: self.rest.to,
-                    },
-                    Order::Desc => Range {
-                        from: self.rest.from,
-                        to: Some(last.t),
-                    },
+        let asked = self.batch + again;
+        self.done = chunks.len() < asked;
+        if again == 1 && chunks.first().map(Chunk::start) == self.seen {
+            chunks.remove(0);
+        }
+        if let (false, Some(last)) = (self.done, chunks.last()) {
+            // Resume past the last chunk read; it bounds what is left in scan order.
+            self.rest = match self.order {
+                Order::Asc => {
+                    self.seen = Some(last.start());
+                    Range {
+                        from: Some(last.end().saturating_add(1)),
+                        to: range.to,
+                    }
+                }
+                Order::Desc => Range {
+                    from: range.from,
+                    to: Some(last.start()),
+                },
+            };
+            self.done = self.rest.is_empty();
+        }
+        let mut pieces = Vec::with_capacity(chunks.len());
+        for c in chunks {
+            if c.within(range) {
+                pieces.push(Piece::Whole(c));
+            } else {
+                let part = c.points_in(range)?;
+                if !part.is_empty() {
+                    pieces.push(Piece::Part(part));
                 }
             }
-            _ => self.done = true,
         }
-        Ok(Some(page))
+        Ok(Some(pieces))
+    }
+
+    /// The next points in scan order, or `None` once the range is read.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Point>>> {
+        let Some(pieces) = self.next_pieces().await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for piece in pieces {
+            let mut points = piece.points()?;
+            if self.order == Order::Desc {
+                points.reverse();
+            }
+            out.append(&mut points);
+        }
+        Ok(Some(out))
     }
 
     /// Whether the range is read (the last page has been handed out).
@@ -168,15 +253,18 @@ pub async fn points(store: &dyn Store, id: &SeriesId, q: &PointsQuery) -> Result
     if let Some(b) = q.bucket {
         return buckets(store, id, range, q.order, q.limit, b).await;
     }
-    if range.is_empty() {
-        // Still answer 404 for a missing series.
-        store.query_points(id, range, q.order, 0).await?;
-        return Ok(Page {
-            points: Vec::new(),
-            next: None,
-        });
+    // One point more than the page tells whether another page follows; the chunks that
+    // many points need, plus the one the range starts in.
+    let want = q.limit + 1;
+    let mut scan = Scan::new(store, id, range, q.order).batch(want.div_ceil(MAX_POINTS) + 1);
+    let mut points = Vec::with_capacity(want.min(65_536));
+    while points.len() < want {
+        let Some(mut page) = scan.next_page().await? else {
+            break;
+        };
+        page.truncate(want - points.len());
+        points.append(&mut page);
     }
-    let mut points = store.query_points(id, range, q.order, q.limit + 1).await?;
     let next = if points.len() > q.limit {
         points.truncate(q.limit);
         let last = points[q.limit - 1].t;
@@ -194,6 +282,8 @@ pub async fn points(store: &dyn Store, id: &SeriesId, q: &PointsQuery) -> Result
     Ok(Page { points, next })
 }
 
+/// One point per non-empty bucket. Each bucket's value comes from the summaries of its pieces,
+/// merged in ascending time order whichever the scan's order, so both orders give the same bits.
 async fn buckets(
     store: &dyn Store,
     id: &SeriesId,
@@ -203,39 +293,70 @@ async fn buckets(
     b: Bucketing,
 ) -> Result<Page> {
     let mut out: Vec<Point> = Vec::new();
-    let mut cur: Option<(i64, Acc)> = None;
+    // The current bucket's start and its pieces' summaries, in scan order.
+    let mut cur: Option<(i64, Vec<Summary>)> = None;
+    let emit = |start: i64, mut parts: Vec<Summary>, out: &mut Vec<Point>| {
+        if order == Order::Desc {
+            parts.reverse();
+        }
+        let s = Summary::merge_all(parts).expect("a bucket has a piece");
+        out.push(Point {
+            t: start,
+            v: s.value(b.agg),
+        });
+    };
     let mut scan = Scan::new(store, id, range, order);
-    while let Some(page) = scan.next_page().await? {
-        for &p in &page {
-            let start = bucket_start(p.t, b.every);
-            check_bucket_start(start, b.every, "every")?;
-            match &mut cur {
-                Some((s, acc)) if *s == start => acc.add(p),
-                _ => {
-                    if let Some((s, acc)) = cur.take() {
-                        out.push(Point {
-                            t: s,
-                            v: acc.value(b.agg),
-                        });
-                        if out.len() == limit {
-                            // A further bucket exists: resume at its boundary.
-                            let at = if order == Order::Asc { s + b.every } else { s };
-                            return Ok(Page {
-                                points: out,
-                                next: Some(Cursor { order, at }),
-                            });
+    while let Some(pieces) = scan.next_pieces().await? {
+        for piece in pieces {
+            let Some((first, last)) = piece.span() else {
+                continue;
+            };
+            let (s0, s1) = (bucket_start(first, b.every), bucket_start(last, b.every));
+            check_bucket_start(s0, b.every, "every")?;
+            // A piece inside one bucket adds its summary; one across buckets is cut up.
+            let runs: Vec<(i64, Summary)> = if s0 == s1 {
+                vec![(s0, piece.summary().expect("non-empty piece"))]
+            } else {
+                let points = piece.points()?;
+                let mut runs: Vec<(i64, Summary)> = points
+                    .chunk_by(|x, y| bucket_start(x.t, b.every) == bucket_start(y.t, b.every))
+                    .map(|run| {
+                        let s = Summary::of(run).expect("non-empty run");
+                        (bucket_start(s.first.t, b.every), s)
+                    })
+                    .collect();
+                if order == Order::Desc {
+                    runs.reverse();
+                }
+                runs
+            };
+            for (start, s) in runs {
+                match &mut cur {
+                    Some((at, parts)) if *at == start => parts.push(s),
+                    _ => {
+                        if let Some((at, parts)) = cur.take() {
+                            emit(at, parts, &mut out);
+                            if out.len() == limit {
+                                // A further bucket exists: resume at its boundary.
+                                let resume = if order == Order::Asc {
+                                    at + b.every
+                                } else {
+                                    at
+                                };
+                                return Ok(Page {
+                                    points: out,
+                                    next: Some(Cursor { order, at: resume }),
+                                });
+                            }
                         }
+                        cur = Some((start, vec![s]));
                     }
-                    cur = Some((start, Acc::new(p)));
                 }
             }
         }
     }
-    if let Some((s, acc)) = cur {
-        out.push(Point {
-            t: s,
-            v: acc.value(b.agg),
-        });
+    if let Some((at, parts)) = cur {
+        emit(at, parts, &mut out);
     }
     Ok(Page {
         points: out,
@@ -243,14 +364,17 @@ async fn buckets(
     })
 }
 
-/// Statistics of a series over `range`, reading it page by page.
+/// Statistics of a series over `range`: chunk headers where a chunk lies wholly inside it,
+/// decoded points at its edges.
 pub async fn stats(store: &dyn Store, id: &SeriesId, range: Range) -> Result<Stats> {
-    let mut acc = StatsAcc::default();
+    let mut acc: Option<Summary> = None;
     let mut scan = Scan::new(store, id, range, Order::Asc);
-    while let Some(page) = scan.next_page().await? {
-        acc.extend(&page);
+    while let Some(pieces) = scan.next_pieces().await? {
+        for s in pieces.iter().filter_map(Piece::summary) {
+            acc = Some(acc.map_or(s, |a| a.merge(s)));
+        }
     }
-    Ok(acc.finish())
+    Ok(Summary::stats(acc))
 }
 
 #[cfg(test)]
@@ -279,7 +403,8 @@ mod tests {
         .await
         .unwrap();
         let id = SeriesId::parse("s").unwrap();
-        let n = 2 * SCAN_PAGE as i64 + 5;
+        let page = SCAN_CHUNKS * MAX_POINTS;
+        let n = 2 * page as i64 + 5;
         let pts: Vec<Point> = (0..n)
             .map(|i| Point {
                 t: i * 7,
@@ -299,7 +424,12 @@ mod tests {
                 read.extend(page);
             }
             assert!(scan.is_done());
-            assert_eq!(sizes, [SCAN_PAGE, SCAN_PAGE, 5], "{order:?}");
+            // Written in one body: full chunks and a last one of 5 points.
+            let want_sizes: &[usize] = match order {
+                Order::Asc => &[page, page, 5],
+                Order::Desc => &[page - MAX_POINTS + 5, page, MAX_POINTS],
+            };
+            assert_eq!(sizes, want_sizes, "{order:?}");
             let mut want = pts.clone();
             let mut buckets = bucketize(&pts, 1000, Agg::Sum);
             if order == Order::Desc {
@@ -323,10 +453,10 @@ mod tests {
         let mut scan = Scan::new(
             &*store,
             &id,
-            Range::new(None, Some(SCAN_PAGE as i64 * 7)).unwrap(),
+            Range::new(None, Some(page as i64 * 7)).unwrap(),
             Order::Asc,
         );
-        assert_eq!(scan.next_page().await.unwrap().unwrap().len(), SCAN_PAGE);
+        assert_eq!(scan.next_page().await.unwrap().unwrap().len(), page);
         assert_eq!(scan.next_page().await.unwrap(), Some(Vec::new()));
         assert_eq!(scan.next_page().await.unwrap(), None);
         let stats = stats(&*store, &id, all).await.unwrap();

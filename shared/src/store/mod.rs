@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::chunk::{self, Chunk};
 use crate::error::{Error, Result};
 use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
@@ -68,16 +69,57 @@ pub trait Store: Send + Sync + 'static {
     /// Returns whether the series was created.
     async fn write_points(&self, id: &SeriesId, points: Vec<Point>, now: i64) -> Result<bool>;
 
-    /// At most `limit` points of `range` in `order`.
+    /// At most `max` of the chunks holding `range`'s points, in `order` of their start: the
+    /// last chunk starting at or before the range's start (it may hold points inside the
+    /// range), then every chunk starting inside it. A missing series is `NotFound`.
+    async fn read_chunks(
+        &self,
+        id: &SeriesId,
+        range: Range,
+        order: Order,
+        max: usize,
+    ) -> Result<Vec<Chunk>> {
+        // Until every backend keeps chunks, one that stores a record per point reads a page
+        // and hands it over as chunks.
+        let mut points = self
+            .query_points(id, range, order, max * chunk::MAX_POINTS)
+            .await?;
+        if order == Order::Desc {
+            points.reverse();
+        }
+        let mut chunks: Vec<Chunk> = points
+            .chunks(chunk::MAX_POINTS)
+            .map(Chunk::encode)
+            .collect();
+        if order == Order::Desc {
+            chunks.reverse();
+        }
+        Ok(chunks)
+    }
+
+    /// At most `limit` points of `range` in `order` (backends that keep a record per point).
     async fn query_points(
         &self,
         id: &SeriesId,
         range: Range,
         order: Order,
         limit: usize,
-    ) -> Result<Vec<Point>>;
+    ) -> Result<Vec<Point>> {
+        let _ = (id, range, order, limit);
+        unreachable!("a chunked store reads through read_chunks")
+    }
 
-    async fn get_point(&self, id: &SeriesId, t: i64) -> Result<Option<Point>>;
+    async fn get_point(&self, id: &SeriesId, t: i64) -> Result<Option<Point>> {
+        let range = Range {
+            from: Some(t),
+            to: Some(t.saturating_add(1)),
+        };
+        let chunks = self.read_chunks(id, range, Order::Asc, 1).await?;
+        match chunks.first() {
+            Some(c) => Ok(c.points_in(range)?.pop()),
+            None => Ok(None),
+        }
+    }
 
     /// Deletes the points in `range`; returns how many there were.
     async fn delete_points(&self, id: &SeriesId, range: Range) -> Result<u64>;

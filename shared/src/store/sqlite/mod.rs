@@ -22,6 +22,7 @@ use async_trait::async_trait;
 
 use self::conn::Pool;
 use super::{SeriesPut, Store};
+use crate::chunk::Chunk;
 use crate::error::{Error, Result};
 use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
@@ -99,22 +100,17 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn query_points(
+    async fn read_chunks(
         &self,
         id: &SeriesId,
         range: Range,
         order: Order,
-        limit: usize,
-    ) -> Result<Vec<Point>> {
+        max: usize,
+    ) -> Result<Vec<Chunk>> {
         let id = id.clone();
         self.pool
-            .with(move |c| points::query(c, &id, range, order, limit))
+            .with(move |c| points::read(c, &id, range, order, max))
             .await
-    }
-
-    async fn get_point(&self, id: &SeriesId, t: i64) -> Result<Option<Point>> {
-        let id = id.clone();
-        self.pool.with(move |c| points::get(c, &id, t)).await
     }
 
     async fn delete_points(&self, id: &SeriesId, range: Range) -> Result<u64> {

@@ -1,40 +1,91 @@
-//! The `points` table: a `WITHOUT ROWID` table keyed by `(sid, t)`, so a range scan is one index
-//! walk; bulk writes are multi-row upserts.
+//! Points, in the `chunks` table: one row per chunk (see `crate::chunk`), keyed by
+//! `(sid, start)`, with the chunk's last time and point count beside its bytes so a series'
+//! count and span come from an index walk. Every write or delete is one transaction: load the
+//! chunks it touches, plan, store.
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, Transaction};
 
 use super::conn::{db_err, write_tx};
 use super::series;
-use crate::error::Result;
+use crate::chunk::{self, Chunk, Plan};
+use crate::error::{Error, Result};
 use crate::model::{Order, Point, Range, SeriesId};
 use crate::store::not_found;
 
-/// Rows per multi-row INSERT: fewer statement executions for bulk loads (3 params per row).
-const INSERT_CHUNK: usize = 256;
+/// The chunks for a range (the last one starting at or before its start, then those starting
+/// inside it); the caller picks the columns and the order.
+const FOR_RANGE: &str = "FROM chunks WHERE sid = ?1 AND start <= ?3 AND start >= coalesce(
+    (SELECT max(start) FROM chunks WHERE sid = ?1 AND start <= ?2), ?2)";
 
-fn insert_points(tx: &Transaction, sid: i64, points: &[Point]) -> Result<()> {
-    let mut chunks = points.chunks_exact(INSERT_CHUNK);
-    if points.len() >= INSERT_CHUNK {
-        let rows = vec!["(?,?,?)"; INSERT_CHUNK].join(",");
-        let sql = format!("INSERT INTO points (sid, t, v) VALUES {rows} ON CONFLICT (sid, t) DO UPDATE SET v = excluded.v");
-        let mut stmt = tx.prepare_cached(&sql).map_err(db_err)?;
-        let mut args: Vec<rusqlite::types::Value> = Vec::with_capacity(INSERT_CHUNK * 3);
-        for chunk in &mut chunks {
-            args.clear();
-            for p in chunk {
-                args.extend([sid.into(), p.t.into(), p.v.into()]);
-            }
-            stmt.execute(rusqlite::params_from_iter(args.iter()))
-                .map_err(db_err)?;
-        }
-    }
-    let mut one = tx
-        .prepare_cached("INSERT INTO points (sid, t, v) VALUES (?1, ?2, ?3) ON CONFLICT (sid, t) DO UPDATE SET v = excluded.v")
+fn read_chunk(bytes: Vec<u8>) -> Result<Chunk> {
+    Chunk::from_bytes(bytes)
+}
+
+/// Starts of the chunks for `range`, ascending.
+fn starts(tx: &Transaction, sid: i64, range: Range) -> Result<Vec<i64>> {
+    let mut stmt = tx
+        .prepare_cached(&format!("SELECT start {FOR_RANGE} ORDER BY start"))
         .map_err(db_err)?;
-    for p in chunks.remainder() {
-        one.execute(params![sid, p.t, p.v]).map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![sid, range.lo(), range.hi()], |r| r.get(0))
+        .map_err(db_err)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+}
+
+fn load(tx: &Transaction, sid: i64, start: i64) -> Result<Chunk> {
+    let bytes: Vec<u8> = tx
+        .prepare_cached("SELECT data FROM chunks WHERE sid = ?1 AND start = ?2")
+        .and_then(|mut s| s.query_row(params![sid, start], |r| r.get(0)))
+        .map_err(db_err)?;
+    read_chunk(bytes)
+}
+
+fn apply(tx: &Transaction, sid: i64, plan: &Plan) -> Result<()> {
+    let mut del = tx
+        .prepare_cached("DELETE FROM chunks WHERE sid = ?1 AND start = ?2")
+        .map_err(db_err)?;
+    for start in &plan.remove {
+        del.execute(params![sid, start]).map_err(db_err)?;
+    }
+    let mut put = tx
+        .prepare_cached(
+            "INSERT INTO chunks (sid, start, last, n, data) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (sid, start) DO UPDATE SET last = excluded.last, n = excluded.n,
+             data = excluded.data",
+        )
+        .map_err(db_err)?;
+    for c in &plan.put {
+        put.execute(params![
+            sid,
+            c.start(),
+            c.end(),
+            c.len() as i64,
+            c.as_bytes()
+        ])
+        .map_err(db_err)?;
     }
     Ok(())
+}
+
+/// Stores `points` into the series `sid` inside `tx`.
+pub(super) fn insert(tx: &Transaction, sid: i64, points: &[Point]) -> Result<()> {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return Ok(());
+    };
+    let starts = starts(
+        tx,
+        sid,
+        Range {
+            from: Some(first.t),
+            to: Some(last.t.saturating_add(1)),
+        },
+    )?;
+    let owning = chunk::owners(&starts, points)
+        .into_iter()
+        .filter_map(|(s, _)| s)
+        .map(|s| load(tx, sid, s))
+        .collect::<Result<Vec<_>>>()?;
+    apply(tx, sid, &chunk::plan_write(&starts, &owning, points)?)
 }
 
 /// Upserts `points` in one transaction, creating the series when missing; returns whether it
@@ -46,53 +97,50 @@ pub(super) fn write(conn: &mut Connection, id: &str, points: &[Point], now: i64)
         Some(sid) => (sid, false),
         None => (series::insert_default(&tx, id, now)?, true),
     };
-    insert_points(&tx, sid, points)?;
+    insert(&tx, sid, points)?;
     tx.commit().map_err(db_err)?;
     Ok(created)
 }
 
-pub(super) fn query(
+pub(super) fn read(
     conn: &Connection,
     id: &SeriesId,
     range: Range,
     order: Order,
-    limit: usize,
-) -> Result<Vec<Point>> {
+    max: usize,
+) -> Result<Vec<Chunk>> {
     let sid = series::sid_of(conn, id.as_str())?.ok_or_else(|| not_found(id))?;
+    if range.is_empty() {
+        return Ok(Vec::new());
+    }
     let sql = match order {
-        Order::Asc => "SELECT t, v FROM points WHERE sid = ?1 AND t BETWEEN ?2 AND ?3 ORDER BY t ASC LIMIT ?4",
-        Order::Desc => "SELECT t, v FROM points WHERE sid = ?1 AND t BETWEEN ?2 AND ?3 ORDER BY t DESC LIMIT ?4",
+        Order::Asc => format!("SELECT data {FOR_RANGE} ORDER BY start ASC LIMIT ?4"),
+        Order::Desc => format!("SELECT data {FOR_RANGE} ORDER BY start DESC LIMIT ?4"),
     };
-    let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
     let mut rows = stmt
-        .query(params![sid, range.lo(), range.hi(), limit as i64])
+        .query(params![sid, range.lo(), range.hi(), max as i64])
         .map_err(db_err)?;
-    let mut out = Vec::with_capacity(limit.min(65_536));
+    let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(db_err)? {
-        out.push(Point {
-            t: r.get(0).map_err(db_err)?,
-            v: r.get(1).map_err(db_err)?,
-        });
+        out.push(read_chunk(r.get(0).map_err(db_err)?)?);
     }
     Ok(out)
-}
-
-pub(super) fn get(conn: &Connection, id: &SeriesId, t: i64) -> Result<Option<Point>> {
-    let sid = series::sid_of(conn, id.as_str())?.ok_or_else(|| not_found(id))?;
-    conn.prepare_cached("SELECT v FROM points WHERE sid = ?1 AND t = ?2")
-        .and_then(|mut s| s.query_row(params![sid, t], |r| r.get(0)).optional())
-        .map(|v| v.map(|v| Point { t, v }))
-        .map_err(db_err)
 }
 
 /// Deletes the points in `range`; returns how many there were.
 pub(super) fn delete(conn: &mut Connection, id: &SeriesId, range: Range) -> Result<u64> {
     let tx = write_tx(conn)?;
     let sid = series::sid_of(&tx, id.as_str())?.ok_or_else(|| not_found(id))?;
-    let n = tx
-        .prepare_cached("DELETE FROM points WHERE sid = ?1 AND t BETWEEN ?2 AND ?3")
-        .and_then(|mut s| s.execute(params![sid, range.lo(), range.hi()]))
-        .map_err(db_err)?;
+    if range.is_empty() {
+        return Ok(0);
+    }
+    let chunks = starts(&tx, sid, range)?
+        .into_iter()
+        .map(|s| load(&tx, sid, s))
+        .collect::<Result<Vec<_>>>()?;
+    let plan = chunk::plan_delete(&chunks, range)?;
+    apply(&tx, sid, &plan)?;
     tx.commit().map_err(db_err)?;
-    Ok(n as u64)
+    u64::try_from(-plan.added).map_err(|_| Error::Internal("a delete added points".into()))
 }

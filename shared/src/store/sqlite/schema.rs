@@ -1,7 +1,10 @@
 //! The tables, created when a connection opens, and the conversion of databases made by earlier
 //! versions.
 
-use rusqlite::Connection;
+use rusqlite::{params, Connection};
+
+use crate::chunk::{Chunk, MAX_POINTS};
+use crate::model::Point;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS series (
@@ -11,12 +14,15 @@ CREATE TABLE IF NOT EXISTS series (
     created INTEGER NOT NULL,
     updated INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS points (
-    sid INTEGER NOT NULL,
-    t   INTEGER NOT NULL,
-    v   BLOB    NOT NULL,
-    PRIMARY KEY (sid, t)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunks (
+    sid   INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    last  INTEGER NOT NULL,
+    n     INTEGER NOT NULL,
+    data  BLOB    NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS chunks_key ON chunks (sid, start);
+CREATE INDEX IF NOT EXISTS chunks_span ON chunks (sid, start, last, n);
 ";
 
 /// The `jobs` and `job_results` tables (see `jobs`).
@@ -46,21 +52,6 @@ CREATE TABLE IF NOT EXISTS job_results (
 );
 ";
 
-/// `v` is declared BLOB, not REAL, because a REAL column stores whole-number floats as integers
-/// and so gives back -0.0 as 0.0; a column without affinity keeps the 8-byte float as written.
-/// Databases made before that are converted once, on open.
-const MIGRATE_REAL_POINTS: &str = "
-CREATE TABLE points_new (
-    sid INTEGER NOT NULL,
-    t   INTEGER NOT NULL,
-    v   BLOB    NOT NULL,
-    PRIMARY KEY (sid, t)
-) WITHOUT ROWID;
-INSERT INTO points_new (sid, t, v) SELECT sid, t, v FROM points;
-DROP TABLE points;
-ALTER TABLE points_new RENAME TO points;
-";
-
 /// Creates the tables unless they exist and brings an older database to the current schema.
 /// Schema creation takes the write lock so concurrent first starts do not race.
 pub(super) fn create(conn: &Connection) -> rusqlite::Result<()> {
@@ -73,15 +64,45 @@ pub(super) fn create(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Brings a database written by an earlier version to the current schema (inside the schema
-/// transaction, so concurrent first opens convert it once).
+/// transaction, so concurrent first opens convert it once): points kept a row each, in a
+/// `points` table, move into chunks, series by series, and that table is dropped.
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let v_type: String = conn.query_row(
-        "SELECT type FROM pragma_table_info('points') WHERE name = 'v'",
+    let old: bool = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'points'",
         [],
         |r| r.get(0),
     )?;
-    if v_type.eq_ignore_ascii_case("REAL") {
-        conn.execute_batch(MIGRATE_REAL_POINTS)?;
+    if !old {
+        return Ok(());
     }
-    Ok(())
+    let sids: Vec<i64> = conn
+        .prepare("SELECT DISTINCT sid FROM points")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    // A column of type REAL (the first format) gave whole floats back as integers.
+    let mut read =
+        conn.prepare("SELECT t, CAST(v AS REAL) FROM points WHERE sid = ?1 ORDER BY t")?;
+    let mut put =
+        conn.prepare("INSERT INTO chunks (sid, start, last, n, data) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for sid in sids {
+        let points: Vec<Point> = read
+            .query_map([sid], |r| {
+                Ok(Point {
+                    t: r.get(0)?,
+                    v: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for run in points.chunks(MAX_POINTS) {
+            let c = Chunk::encode(run);
+            put.execute(params![
+                sid,
+                c.start(),
+                c.end(),
+                c.len() as i64,
+                c.as_bytes()
+            ])?;
+        }
+    }
+    conn.execute_batch("DROP TABLE points")
 }

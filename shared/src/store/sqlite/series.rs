@@ -32,7 +32,9 @@ fn info_of(
     updated: i64,
 ) -> Result<SeriesInfo> {
     let (count, first, last) = conn
-        .prepare_cached("SELECT count(*), min(t), max(t) FROM points WHERE sid = ?1")
+        .prepare_cached(
+            "SELECT coalesce(sum(n), 0), min(start), max(last) FROM chunks WHERE sid = ?1",
+        )
         .and_then(|mut s| s.query_row([sid], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))))
         .map_err(db_err)?;
     let meta: SeriesMeta = serde_json::from_str(meta)
@@ -102,7 +104,7 @@ pub(super) fn delete(conn: &mut Connection, id: &str) -> Result<bool> {
     let Some(sid) = sid_of(&tx, id)? else {
         return Ok(false);
     };
-    tx.execute("DELETE FROM points WHERE sid = ?1", [sid])
+    tx.execute("DELETE FROM chunks WHERE sid = ?1", [sid])
         .map_err(db_err)?;
     tx.execute("DELETE FROM series WHERE sid = ?1", [sid])
         .map_err(db_err)?;
