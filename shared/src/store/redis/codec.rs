@@ -16,6 +16,12 @@ pub(super) fn series_key(id: &str) -> String {
     format!("tsfn:series:{id}")
 }
 
+/// The chunks of a series (see `points`).
+pub(super) fn chunks_key(id: &str) -> String {
+    format!("tsfn:chunks:{id}")
+}
+
+/// The per-point sorted set of earlier versions, converted to chunks on first use.
 pub(super) fn points_key(id: &str) -> String {
     format!("tsfn:points:{id}")
 }
@@ -39,13 +45,7 @@ pub(super) fn index_member(created: i64, id: &str) -> String {
     format!("{created:015}|{id}")
 }
 
-pub(super) fn encode_point(p: &Point) -> [u8; 16] {
-    let mut m = [0u8; 16];
-    m[..8].copy_from_slice(&p.t.to_be_bytes());
-    m[8..].copy_from_slice(&p.v.to_bits().to_be_bytes());
-    m
-}
-
+/// A point member of the per-point format (t and v, 8 bytes each, big-endian).
 pub(super) fn decode_point(m: &[u8]) -> Result<Point> {
     let m: &[u8; 16] = m
         .try_into()
@@ -53,8 +53,7 @@ pub(super) fn decode_point(m: &[u8]) -> Result<Point> {
     Ok(member_point(m))
 }
 
-/// The inverse of [`encode_point`].
-pub(super) fn member_point(m: &[u8; 16]) -> Point {
+fn member_point(m: &[u8; 16]) -> Point {
     let t = i64::from_be_bytes(m[..8].try_into().expect("8 bytes"));
     let v = f64::from_bits(u64::from_be_bytes(m[8..].try_into().expect("8 bytes")));
     Point { t, v }

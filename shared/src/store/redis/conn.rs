@@ -54,6 +54,17 @@ impl Conn {
         self.manager.clone()
     }
 
+    /// Maps an error of a call on this connection, naming the reply timeout when it ran out.
+    pub(super) fn err(&self, e: redis::RedisError) -> Error {
+        if e.is_timeout() {
+            return Error::Unavailable(format!(
+                "redis unreachable: no reply within {:?}",
+                self.timeouts.reply
+            ));
+        }
+        redis_err(e)
+    }
+
     /// The client, for connections of their own (point ranges, blocking queue reads).
     pub(super) fn client(&self) -> &Client {
         &self.client

@@ -1,20 +1,25 @@
-//! Redis-compatible backend (`redis://HOST:PORT/DB`): Redis 6+, Valkey, KeyDB; core commands only.
+//! Redis-compatible backend (`redis://HOST:PORT/DB`): Redis 7+ or Valkey (its scripts declare
+//! flags, so a script that would write is refused whole while Redis is out of memory); core
+//! commands only.
 //!
 //! Keys (all prefixed `tsfn:`):
 //! - `tsfn:series` sorted set of series ids (score 0, so listing is by id);
 //! - `tsfn:series:{id}` hash: `meta` (JSON), `created`, `updated` (ms);
-//! - `tsfn:points:{id}` sorted set: score = t (ms), member = 16 bytes (t and v, big-endian);
+//! - `tsfn:series:{id}` also counts the series' points (`n`) and its writes (`ver`, the
+//!   version each chunk write compares and sets);
+//! - `tsfn:chunks:{id}` sorted set: score = a chunk's first time (ms), member = the chunk's
+//!   bytes (`crate::chunk`); `tsfn:points:{id}` (a member per point) is what earlier versions
+//!   wrote, converted on first use;
 //! - jobs and results: see `jobs`; the queue stream: see `queue`.
 //!
 //! Writes that must be atomic are Lua scripts (one round trip, no interleaving; in `lua/`); reads
 //! are pipelined into one round trip. One multiplexed connection per process carries every
-//! request concurrently and reconnects after Redis restarts, except point ranges, which have one
-//! of their own with a decoder made for them (`reply`). While Redis is unreachable, calls fail
+//! request concurrently and reconnects after Redis restarts. While Redis is unreachable, calls fail
 //! within the timeouts of `conn` with `Error::Unavailable` (503); a reply timeout is never
 //! retried, so a hung Redis costs a request one `RESPONSE_TIMEOUT`.
 //!
-//! Its parts: `conn` (the shared connection, errors), `codec` (key names, the point member, the
-//! job hash), `reply` (the point range reader), `series`, `points`, `jobs` and `queue`; each holds
+//! Its parts: `conn` (the shared connection, errors), `codec` (key names, the job hash),
+//! `series`, `points` (chunks), `jobs` and `queue`; each holds
 //! its own scripts and a handle on the shared connection, and the `Store` below delegates to them.
 
 mod codec;
@@ -22,7 +27,6 @@ mod conn;
 mod jobs;
 mod points;
 mod queue;
-mod reply;
 mod series;
 
 use async_trait::async_trait;
@@ -34,6 +38,7 @@ use self::points::Points;
 use self::queue::Queue;
 use self::series::Series;
 use super::{SeriesPut, Store};
+use crate::chunk::Chunk;
 use crate::error::Result;
 use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
@@ -51,7 +56,7 @@ impl RedisStore {
     /// `url` is the whole `redis://HOST:PORT/DB` URL.
     pub async fn open(url: &str, timeouts: Timeouts) -> Result<Self> {
         let conn = Conn::open(url, timeouts)?;
-        let points = Points::new(conn.clone())?;
+        let points = Points::new(conn.clone());
         let store = RedisStore {
             series: Series::new(conn.clone()),
             points,
@@ -85,18 +90,22 @@ impl Store for RedisStore {
     }
 
     async fn list_series(&self) -> Result<Vec<SeriesInfo>> {
+        self.points.ensure_migrated().await?;
         self.series.list().await
     }
 
     async fn get_series(&self, id: &SeriesId) -> Result<Option<SeriesInfo>> {
+        self.points.ensure_migrated().await?;
         self.series.get(id).await
     }
 
     async fn put_series(&self, id: &SeriesId, meta: &SeriesMeta, now: i64) -> Result<SeriesPut> {
+        self.points.ensure_migrated().await?;
         self.series.put(id, meta, now).await
     }
 
     async fn delete_series(&self, id: &SeriesId) -> Result<bool> {
+        self.points.ensure_migrated().await?;
         self.series.delete(id).await
     }
 
@@ -104,20 +113,14 @@ impl Store for RedisStore {
         self.points.write(id, points, now).await
     }
 
-    async fn query_points(
+    async fn read_chunks(
         &self,
         id: &SeriesId,
         range: Range,
         order: Order,
-        limit: usize,
-    ) -> Result<Vec<Point>> {
-        self.points
-            .range(id, range.lo(), range.hi(), order, limit)
-            .await
-    }
-
-    async fn get_point(&self, id: &SeriesId, t: i64) -> Result<Option<Point>> {
-        Ok(self.points.range(id, t, t, Order::Asc, 1).await?.pop())
+        max: usize,
+    ) -> Result<Vec<Chunk>> {
+        self.points.read(id, range, order, max).await
     }
 
     async fn delete_points(&self, id: &SeriesId, range: Range) -> Result<u64> {

@@ -1,185 +1,275 @@
-//! Points: one sorted set per series, score = t (ms), member = 16 bytes (t and v, big-endian).
-//! Writes are Lua scripts, chunked and pipelined; ranges are read on connections of their own
-//! with a reply decoder made for them (`reply`).
+//! Points: one sorted set of chunks per series (`tsfn:chunks:{id}`): score = the chunk's first
+//! time, member = the chunk's bytes (`crate::chunk`), so a range is one script call returning
+//! a few members. Writes read the chunks they touch with the series' version, plan, and commit
+//! with a script that applies the plan only if the version is unchanged (compare and set), so
+//! concurrent writers to one series retry instead of losing points, and every body is all or
+//! nothing: one script, whose first write either fails (nothing written) or all succeed.
 
-use redis::Script;
+use std::time::{Duration, Instant};
 
-use super::codec::{encode_point, points_key, score, series_key, SERIES_INDEX};
-use super::conn::{redis_err, Conn};
-use super::reply::PointReader;
+use redis::{Script, Value};
+use tokio::sync::OnceCell;
+
+use super::codec::{chunks_key, decode_point, points_key, score, series_key, SERIES_INDEX};
+use super::conn::{reply_err, Conn};
+use crate::chunk::{self, Chunk, Plan};
 use crate::error::{Error, Result};
 use crate::model::{Order, Point, Range, SeriesId, SeriesMeta};
 use crate::store::not_found;
 
-/// Points per write script, and scripts per pipelined round trip.
-const WRITE_CHUNK: usize = 20_000;
-const CHUNKS_PER_PIPELINE: usize = 5;
+const READ_CHUNKS: &str = include_str!("lua/read_chunks.lua");
+const COMMIT_CHUNKS: &str = include_str!("lua/commit_chunks.lua");
+const MIGRATE_POINTS: &str = include_str!("lua/migrate_points.lua");
 
-/// Upserts points; creates the series when missing. Appends (t above the current last point)
-/// go straight to ZADD in chunks; earlier timestamps first drop the member stored at that t.
-const WRITE_POINTS: &str = include_str!("lua/write_points.lua");
+/// How long a write keeps planning again after losing to concurrent writers of the same
+/// series before answering 503. Between attempts it waits a random, growing pause, so racing
+/// writers spread out and each gets through.
+const RETRY_FOR: Duration = Duration::from_secs(10);
+const MAX_PAUSE_MS: u64 = 64;
 
-const DELETE_RANGE: &str = include_str!("lua/delete_range.lua");
+/// Pauses before the next attempt: up to 1, 2, 4 ... `MAX_PAUSE_MS` ms, chosen at random.
+async fn back_off(attempt: u32) {
+    let ceiling = (1u64 << attempt.min(6)).min(MAX_PAUSE_MS);
+    let pause = (uuid::Uuid::new_v4().as_u128() as u64) % (ceiling * 1000);
+    tokio::time::sleep(Duration::from_micros(pause)).await;
+}
 
 pub(super) struct Points {
     conn: Conn,
-    write_points: Script,
-    delete_range: Script,
-    /// Point ranges, on connections of their own with a reply decoder made for them.
-    reader: PointReader,
+    read: Script,
+    commit: Script,
+    migrate: Script,
+    /// Series kept in the per-point format of earlier versions are converted once per
+    /// process, before its first point operation (at first use, so a process that starts
+    /// while Redis is down still converts them once Redis answers).
+    migrated: OnceCell<()>,
+}
+
+/// The chunks read for a range, and the series' version then (`None`: no such series).
+struct Read {
+    version: Option<String>,
+    chunks: Vec<Chunk>,
 }
 
 impl Points {
-    pub(super) fn new(conn: Conn) -> Result<Self> {
-        let reader = PointReader::new(conn.client().get_connection_info(), conn.timeouts())?;
-        Ok(Points {
+    pub(super) fn new(conn: Conn) -> Self {
+        Points {
             conn,
-            write_points: Script::new(WRITE_POINTS),
-            delete_range: Script::new(DELETE_RANGE),
-            reader,
+            read: Script::new(READ_CHUNKS),
+            commit: Script::new(COMMIT_CHUNKS),
+            migrate: Script::new(MIGRATE_POINTS),
+            migrated: OnceCell::new(),
+        }
+    }
+
+    /// Converts what earlier versions wrote, once per process; every series and point
+    /// operation calls it first (a no-op after the first success).
+    pub(super) async fn ensure_migrated(&self) -> Result<()> {
+        self.migrated
+            .get_or_try_init(|| self.migrate_all())
+            .await
+            .map(|_| ())
+    }
+
+    async fn read_range(
+        &self,
+        id: &SeriesId,
+        range: Range,
+        order: Order,
+        max: usize,
+    ) -> Result<Read> {
+        self.ensure_migrated().await?;
+        let reply: Value = self
+            .read
+            .key(series_key(id.as_str()))
+            .key(chunks_key(id.as_str()))
+            .arg(score(range.lo()))
+            .arg(score(range.hi()))
+            .arg(if order == Order::Asc { "a" } else { "d" })
+            // Lua counts in doubles and Redis wants a plain integer: "all" is a large one.
+            .arg(max.min(1_000_000_000))
+            .invoke_async(&mut self.conn.get())
+            .await
+            .map_err(|e| self.conn.err(e))?;
+        let items: Option<Vec<Vec<u8>>> = redis::from_redis_value(reply).map_err(reply_err)?;
+        let Some(mut items) = items else {
+            return Ok(Read {
+                version: None,
+                chunks: Vec::new(),
+            });
+        };
+        let version = String::from_utf8(items.remove(0)).map_err(reply_err)?;
+        let chunks = items
+            .into_iter()
+            .map(Chunk::from_bytes)
+            .collect::<Result<_>>()?;
+        Ok(Read {
+            version: Some(version),
+            chunks,
         })
+    }
+
+    pub(super) async fn read(
+        &self,
+        id: &SeriesId,
+        range: Range,
+        order: Order,
+        max: usize,
+    ) -> Result<Vec<Chunk>> {
+        let read = self.read_range(id, range, order, max).await?;
+        if read.version.is_none() {
+            return Err(not_found(id));
+        }
+        Ok(read.chunks)
+    }
+
+    /// Applies `plan` if the series is still at `version`; `Ok(None)` when it moved on.
+    async fn commit(
+        &self,
+        id: &SeriesId,
+        version: &str,
+        plan: &Plan,
+        now: i64,
+    ) -> Result<Option<bool>> {
+        let meta = serde_json::to_string(&SeriesMeta::default()).expect("serializable");
+        let mut call = self.commit.prepare_invoke();
+        call.key(series_key(id.as_str()))
+            .key(chunks_key(id.as_str()))
+            .key(SERIES_INDEX)
+            .arg(version)
+            .arg(id.as_str())
+            .arg(now)
+            .arg(meta)
+            .arg(plan.added)
+            .arg(plan.remove.len());
+        for start in &plan.remove {
+            call.arg(*start);
+        }
+        for c in &plan.put {
+            call.arg(c.start()).arg(c.as_bytes());
+        }
+        let flag: i64 = call
+            .invoke_async(&mut self.conn.get())
+            .await
+            .map_err(|e| self.conn.err(e))?;
+        Ok((flag >= 0).then_some(flag == 1))
     }
 
     /// Upserts `points` (sorted, unique), creating the series when missing; returns whether it
     /// was created.
     pub(super) async fn write(&self, id: &SeriesId, points: Vec<Point>, now: i64) -> Result<bool> {
-        let meta = serde_json::to_string(&SeriesMeta::default()).expect("serializable");
-        let (pts, ser) = (points_key(id.as_str()), series_key(id.as_str()));
-        let hash = self.write_points.get_hash().to_owned();
-        let chunks: Vec<&[Point]> = if points.is_empty() {
-            vec![&[][..]]
-        } else {
-            points.chunks(WRITE_CHUNK).collect()
+        // An empty body still creates the series.
+        let span = match (points.first(), points.last()) {
+            (Some(first), Some(last)) => Range {
+                from: Some(first.t),
+                to: Some(last.t.saturating_add(1)),
+            },
+            _ => Range {
+                from: Some(0),
+                to: Some(0),
+            },
         };
-        let (mut created, mut written) = (false, 0);
-        // Chunks keep each script short (Redis stays responsive, replies stay within the
-        // timeout); a few chunks travel per pipeline. Each chunk is atomic, so a body of at most
-        // WRITE_CHUNK points is all or nothing; a larger one that fails part-way says how far it
-        // got, and since rewriting points is idempotent the client simply sends it again.
-        let partial = |e: Error, written: usize| {
-            match e {
-            Error::Unavailable(m) if points.len() > WRITE_CHUNK => Error::Unavailable(format!(
-                "{m}; the first {written} of {} points (in time order) were written before the \
-                 failure and the rest may or may not have been: sending the same body again is safe",
-                points.len()
-            )),
-            e => e,
-        }
-        };
-        for group in chunks.chunks(CHUNKS_PER_PIPELINE) {
-            let mut loaded = false;
-            loop {
-                let mut pipe = redis::pipe();
-                // Each chunk's own reply, so a failure part-way tells how many were written.
-                pipe.ignore_errors();
-                for chunk in group {
-                    let c = pipe
-                        .cmd("EVALSHA")
-                        .arg(&hash)
-                        .arg(3)
-                        .arg(&pts)
-                        .arg(&ser)
-                        .arg(SERIES_INDEX);
-                    c.arg(id.as_str()).arg(now).arg(&meta);
-                    for p in *chunk {
-                        c.arg(p.t).arg(&encode_point(p)[..]);
-                    }
+        let began = Instant::now();
+        for attempt in 0.. {
+            if attempt > 0 {
+                if began.elapsed() > RETRY_FOR {
+                    break;
                 }
-                let replies: Vec<redis::RedisResult<i64>> = pipe
-                    .query_async(&mut self.conn.get())
-                    .await
-                    .map_err(|e| partial(redis_err(e), written))?;
-                let (mut in_order, mut failed) = (0, None);
-                for (chunk, reply) in group.iter().zip(replies) {
-                    match reply {
-                        Ok(flag) => {
-                            created |= flag == 1;
-                            if failed.is_none() {
-                                in_order += chunk.len();
-                            }
-                        }
-                        Err(e) => {
-                            failed.get_or_insert(e);
-                        }
-                    }
-                }
-                match failed {
-                    None => {
-                        written += in_order;
-                        break;
-                    }
-                    // Redis restarted (script cache empty): load it and send the group again.
-                    Some(e)
-                        if !loaded
-                            && e.kind()
-                                == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
-                    {
-                        let _: String = redis::cmd("SCRIPT")
-                            .arg("LOAD")
-                            .arg(WRITE_POINTS)
-                            .query_async(&mut self.conn.get())
-                            .await
-                            .map_err(|e| partial(redis_err(e), written))?;
-                        loaded = true;
-                    }
-                    Some(e) => return Err(partial(redis_err(e), written + in_order)),
-                }
+                back_off(attempt).await;
+            }
+            let read = self.read_range(id, span, Order::Asc, usize::MAX).await?;
+            let plan = if points.is_empty() {
+                Plan::default()
+            } else {
+                let starts: Vec<i64> = read.chunks.iter().map(Chunk::start).collect();
+                chunk::plan_write(&starts, &read.chunks, &points)?
+            };
+            if plan.is_empty() && read.version.is_some() {
+                return Ok(false);
+            }
+            let version = read.version.as_deref().unwrap_or("");
+            if let Some(created) = self.commit(id, version, &plan, now).await? {
+                return Ok(created);
             }
         }
-        Ok(created)
-    }
-
-    pub(super) async fn range(
-        &self,
-        id: &SeriesId,
-        lo: i64,
-        hi: i64,
-        order: Order,
-        limit: usize,
-    ) -> Result<Vec<Point>> {
-        let key = points_key(id.as_str());
-        let (lo, hi, limit) = (score(lo), score(hi), limit.to_string());
-        let (command, start, stop) = match order {
-            Order::Asc => ("ZRANGEBYSCORE", &lo, &hi),
-            Order::Desc => ("ZREVRANGEBYSCORE", &hi, &lo),
-        };
-        let args: [&[u8]; 7] = [
-            command.as_bytes(),
-            key.as_bytes(),
-            start.as_bytes(),
-            stop.as_bytes(),
-            b"LIMIT",
-            b"0",
-            limit.as_bytes(),
-        ];
-        let points = self.reader.points(&args).await?;
-        if points.is_empty() {
-            let exists: bool = redis::cmd("EXISTS")
-                .arg(series_key(id.as_str()))
-                .query_async(&mut self.conn.get())
-                .await
-                .map_err(redis_err)?;
-            if !exists {
-                return Err(not_found(id));
-            }
-        }
-        Ok(points)
+        Err(contended(id))
     }
 
     /// Deletes the points in `range`; returns how many there were.
     pub(super) async fn delete(&self, id: &SeriesId, range: Range) -> Result<u64> {
-        let n: i64 = self
-            .delete_range
-            .key(series_key(id.as_str()))
-            .key(points_key(id.as_str()))
-            .arg(score(range.lo()))
-            .arg(score(range.hi()))
-            .invoke_async(&mut self.conn.get())
-            .await
-            .map_err(redis_err)?;
-        if n < 0 {
-            return Err(not_found(id));
+        let began = Instant::now();
+        for attempt in 0.. {
+            if attempt > 0 {
+                if began.elapsed() > RETRY_FOR {
+                    break;
+                }
+                back_off(attempt).await;
+            }
+            let read = self.read_range(id, range, Order::Asc, usize::MAX).await?;
+            let Some(version) = read.version else {
+                return Err(not_found(id));
+            };
+            let plan = chunk::plan_delete(&read.chunks, range)?;
+            if plan.is_empty() {
+                return Ok(0);
+            }
+            if self.commit(id, &version, &plan, 0).await?.is_some() {
+                return Ok(plan.added.unsigned_abs());
+            }
         }
-        Ok(n as u64)
+        Err(contended(id))
     }
+
+    /// Converts every series still in the per-point format (`tsfn:points:{id}`, a sorted set of
+    /// 16-byte members) into chunks.
+    async fn migrate_all(&self) -> Result<()> {
+        let ids: Vec<String> = redis::cmd("ZRANGE")
+            .arg(SERIES_INDEX)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut self.conn.get())
+            .await
+            .map_err(|e| self.conn.err(e))?;
+        for id in ids {
+            let members: Vec<Vec<u8>> = redis::cmd("ZRANGE")
+                .arg(points_key(&id))
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut self.conn.get())
+                .await
+                .map_err(|e| self.conn.err(e))?;
+            if members.is_empty() {
+                continue;
+            }
+            let points = members
+                .iter()
+                .map(|m| decode_point(m))
+                .collect::<Result<Vec<_>>>()?;
+            let mut call = self.migrate.prepare_invoke();
+            call.key(series_key(&id))
+                .key(points_key(&id))
+                .key(chunks_key(&id))
+                .arg(points.len());
+            for run in points.chunks(chunk::MAX_POINTS) {
+                let c = Chunk::encode(run);
+                call.arg(c.start()).arg(c.into_bytes());
+            }
+            let moved: i64 = call
+                .invoke_async(&mut self.conn.get())
+                .await
+                .map_err(|e| self.conn.err(e))?;
+            if moved == 1 {
+                tracing::info!(series = %id, points = points.len(), "converted to chunks");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn contended(id: &SeriesId) -> Error {
+    Error::Unavailable(format!(
+        "series {:?} is being written by many writers at once; nothing of this request was \
+         written: send it again",
+        id.as_str()
+    ))
 }

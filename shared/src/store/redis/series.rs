@@ -3,8 +3,9 @@
 
 use redis::{Script, Value};
 
-use super::codec::{decode_point, points_key, series_key, SERIES_INDEX};
+use super::codec::{chunks_key, points_key, series_key, SERIES_INDEX};
 use super::conn::{redis_err, reply_err, Conn};
+use crate::chunk::Chunk;
 use crate::error::{Error, Result};
 use crate::model::{SeriesId, SeriesInfo, SeriesMeta};
 use crate::store::SeriesPut;
@@ -35,42 +36,46 @@ impl Series {
         for id in ids {
             pipe.cmd("HMGET")
                 .arg(series_key(id))
-                .arg(&["meta", "created", "updated"]);
-            pipe.cmd("ZCARD").arg(points_key(id));
-            pipe.cmd("ZRANGE").arg(points_key(id)).arg(0).arg(0);
-            pipe.cmd("ZRANGE").arg(points_key(id)).arg(-1).arg(-1);
+                .arg(&["meta", "created", "updated", "n"]);
+            // The first chunk's score is its first time; the last chunk's header has the last.
+            pipe.cmd("ZRANGE")
+                .arg(chunks_key(id))
+                .arg(0)
+                .arg(0)
+                .arg("WITHSCORES");
+            pipe.cmd("ZRANGE").arg(chunks_key(id)).arg(-1).arg(-1);
         }
         let replies: Vec<Value> = pipe
             .query_async(&mut self.conn.get())
             .await
             .map_err(redis_err)?;
         let mut out = Vec::with_capacity(ids.len());
-        for (id, r) in ids.iter().zip(replies.chunks(4)) {
-            let (meta, created, updated): (Option<String>, Option<i64>, Option<i64>) =
-                redis::from_redis_value_ref(&r[0]).map_err(reply_err)?;
+        for (id, r) in ids.iter().zip(replies.chunks(3)) {
+            let (meta, created, updated, count): (
+                Option<String>,
+                Option<i64>,
+                Option<i64>,
+                Option<u64>,
+            ) = redis::from_redis_value_ref(&r[0]).map_err(reply_err)?;
             let Some(meta) = meta else {
                 out.push(None);
                 continue;
             };
-            let count: u64 = redis::from_redis_value_ref(&r[1]).map_err(reply_err)?;
-            let first: Vec<Vec<u8>> = redis::from_redis_value_ref(&r[2]).map_err(reply_err)?;
-            let last: Vec<Vec<u8>> = redis::from_redis_value_ref(&r[3]).map_err(reply_err)?;
+            let first: Vec<(Vec<u8>, f64)> =
+                redis::from_redis_value_ref(&r[1]).map_err(reply_err)?;
+            let last: Vec<Vec<u8>> = redis::from_redis_value_ref(&r[2]).map_err(reply_err)?;
             let meta: SeriesMeta = serde_json::from_str(&meta)
                 .map_err(|e| Error::Internal(format!("corrupt metadata of {id}: {e}")))?;
             out.push(Some(SeriesInfo {
                 id: SeriesId::parse(id)?,
                 meta,
-                count,
-                first: first
-                    .first()
-                    .map(|m| decode_point(m))
-                    .transpose()?
-                    .map(|p| p.t),
+                count: count.unwrap_or(0),
+                first: first.first().map(|(_, s)| *s as i64),
                 last: last
-                    .first()
-                    .map(|m| decode_point(m))
-                    .transpose()?
-                    .map(|p| p.t),
+                    .into_iter()
+                    .next()
+                    .map(|c| Chunk::from_bytes(c).map(|c| c.end()))
+                    .transpose()?,
                 created: created.unwrap_or(0),
                 updated: updated.unwrap_or(0),
             }));
@@ -126,8 +131,9 @@ impl Series {
         let n: i64 = self
             .delete_series
             .key(series_key(id.as_str()))
-            .key(points_key(id.as_str()))
+            .key(chunks_key(id.as_str()))
             .key(SERIES_INDEX)
+            .key(points_key(id.as_str()))
             .arg(id.as_str())
             .invoke_async(&mut self.conn.get())
             .await
