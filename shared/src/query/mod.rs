@@ -21,35 +21,37 @@ pub const MAX_LIMIT: usize = 10_000;
 /// about 16,000 points.
 pub const SCAN_CHUNKS: usize = 8;
 
-/// A part of a range as a scan hands it out: a chunk lying wholly inside the range (decoded
-/// only if its points are wanted), or the points (ascending) of a chunk cut by the range.
+/// A part of a range as a scan hands it out: a chunk lying wholly inside the range, or one cut
+/// by the range's edges. Neither is decoded until its points are asked for, so a reader that
+/// has what it needs, or can use the header, never decodes it.
 #[derive(Debug, Clone)]
 pub enum Piece {
     Whole(Chunk),
-    Part(Vec<Point>),
+    Cut(Chunk, Range),
 }
 
 impl Piece {
-    /// Its points, ascending.
-    pub fn points(self) -> Result<Vec<Point>> {
+    /// Its points inside the range, ascending.
+    pub fn points(&self) -> Result<Vec<Point>> {
         match self {
             Piece::Whole(c) => c.points(),
-            Piece::Part(p) => Ok(p),
+            Piece::Cut(c, range) => c.points_in(*range),
         }
     }
 
-    pub fn summary(&self) -> Option<Summary> {
+    /// The summary of its points inside the range (`None`: it has none there).
+    pub fn summary(&self) -> Result<Option<Summary>> {
         match self {
-            Piece::Whole(c) => Some(*c.summary()),
-            Piece::Part(p) => Summary::of(p),
+            Piece::Whole(c) => Ok(Some(*c.summary())),
+            Piece::Cut(..) => Ok(Summary::of(&self.points()?)),
         }
     }
 
-    /// First and last timestamp (`None` for an empty part).
-    pub fn span(&self) -> Option<(i64, i64)> {
+    /// Bounds on the times of its points inside the range.
+    pub fn span(&self) -> (i64, i64) {
         match self {
-            Piece::Whole(c) => Some((c.start(), c.end())),
-            Piece::Part(p) => Some((p.first()?.t, p.last()?.t)),
+            Piece::Whole(c) => (c.start(), c.end()),
+            Piece::Cut(c, range) => (c.start().max(range.lo()), c.end().min(range.hi())),
         }
     }
 }
@@ -124,18 +126,18 @@ impl<'a> Scan<'a> {
             };
             self.done = self.rest.is_empty();
         }
-        let mut pieces = Vec::with_capacity(chunks.len());
-        for c in chunks {
-            if c.within(range) {
-                pieces.push(Piece::Whole(c));
-            } else {
-                let part = c.points_in(range)?;
-                if !part.is_empty() {
-                    pieces.push(Piece::Part(part));
-                }
-            }
-        }
-        Ok(Some(pieces))
+        Ok(Some(
+            chunks
+                .into_iter()
+                .map(|c| {
+                    if c.within(range) {
+                        Piece::Whole(c)
+                    } else {
+                        Piece::Cut(c, range)
+                    }
+                })
+                .collect(),
+        ))
     }
 
     /// The next points in scan order, or `None` once the range is read.
@@ -258,12 +260,18 @@ pub async fn points(store: &dyn Store, id: &SeriesId, q: &PointsQuery) -> Result
     let want = q.limit + 1;
     let mut scan = Scan::new(store, id, range, q.order).batch(want.div_ceil(MAX_POINTS) + 1);
     let mut points = Vec::with_capacity(want.min(65_536));
-    while points.len() < want {
-        let Some(mut page) = scan.next_page().await? else {
-            break;
-        };
-        page.truncate(want - points.len());
-        points.append(&mut page);
+    'read: while let Some(pieces) = scan.next_pieces().await? {
+        for piece in pieces {
+            let mut more = piece.points()?;
+            if q.order == Order::Desc {
+                more.reverse();
+            }
+            more.truncate(want - points.len());
+            points.append(&mut more);
+            if points.len() == want {
+                break 'read;
+            }
+        }
     }
     let next = if points.len() > q.limit {
         points.truncate(q.limit);
@@ -308,23 +316,27 @@ async fn buckets(
     let mut scan = Scan::new(store, id, range, order);
     while let Some(pieces) = scan.next_pieces().await? {
         for piece in pieces {
-            let Some((first, last)) = piece.span() else {
-                continue;
-            };
+            let (first, last) = piece.span();
             let (s0, s1) = (bucket_start(first, b.every), bucket_start(last, b.every));
-            check_bucket_start(s0, b.every, "every")?;
             // A piece inside one bucket adds its summary; one across buckets is cut up.
             let runs: Vec<(i64, Summary)> = if s0 == s1 {
-                vec![(s0, piece.summary().expect("non-empty piece"))]
+                match piece.summary()? {
+                    Some(s) => {
+                        check_bucket_start(s0, b.every, "every")?;
+                        vec![(s0, s)]
+                    }
+                    None => Vec::new(),
+                }
             } else {
                 let points = piece.points()?;
                 let mut runs: Vec<(i64, Summary)> = points
                     .chunk_by(|x, y| bucket_start(x.t, b.every) == bucket_start(y.t, b.every))
                     .map(|run| {
                         let s = Summary::of(run).expect("non-empty run");
-                        (bucket_start(s.first.t, b.every), s)
+                        let start = bucket_start(s.first.t, b.every);
+                        check_bucket_start(start, b.every, "every").map(|()| (start, s))
                     })
-                    .collect();
+                    .collect::<Result<_>>()?;
                 if order == Order::Desc {
                     runs.reverse();
                 }
@@ -370,8 +382,10 @@ pub async fn stats(store: &dyn Store, id: &SeriesId, range: Range) -> Result<Sta
     let mut acc: Option<Summary> = None;
     let mut scan = Scan::new(store, id, range, Order::Asc);
     while let Some(pieces) = scan.next_pieces().await? {
-        for s in pieces.iter().filter_map(Piece::summary) {
-            acc = Some(acc.map_or(s, |a| a.merge(s)));
+        for piece in &pieces {
+            if let Some(s) = piece.summary()? {
+                acc = Some(acc.map_or(s, |a| a.merge(s)));
+            }
         }
     }
     Ok(Summary::stats(acc))
