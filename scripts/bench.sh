@@ -82,6 +82,12 @@ start_redis() {
     echo "redis-server did not answer within 10 s" >&2; exit 1
 }
 
+# What redis-server in directory $1 did meanwhile that can stall a request (to stderr).
+redis_events() {
+    echo "  redis-server: $(grep -c 'Background append only file rewriting started' "$1/redis.log") AOF rewrites," \
+        "$(grep -c 'fsync is taking too long' "$1/redis.log") 'AOF fsync is taking too long' warnings" >&2
+}
+
 # `tsfn serve` without workers on store $1, output in directory $2; sets base and tsfn_pid.
 start_tsfn() {
     TSFN_WORKERS=0 RUST_LOG=warn "$bin/tsfn" serve --bind 127.0.0.1:0 --store "$1" --no-seed > "$2/out" 2> "$2/err" &
@@ -148,7 +154,10 @@ CONF
             label="InfluxDB $(dpkg-query -W -f '${Version}' influxdb | sed 's/[+~-].*//')"
             wait_url "$url/ping" 30 ;;
     esac
-    timeout 600 python3 scripts/bench_peers.py measure "$1" "$url" --label "$label" --out "$tmp/$1.json" "${args[@]}"
+    local rc=0
+    timeout 600 python3 scripts/bench_peers.py measure "$1" "$url" --label "$label" --out "$tmp/$1.json" "${args[@]}" || rc=$?
+    [ "$1" != tsfn-redis ] || redis_events "$d"
+    [ "$rc" = 0 ] || exit "$rc"
     stop "${started[@]}"
 }
 
@@ -163,8 +172,11 @@ big_run() {
     start_tsfn "$store" "$d"
     WORKER_ID=bench-big TSFN_WORKERS=1 RUST_LOG=warn "$bin/tsfn" worker --store "$store" > "$d/worker.log" 2>&1 &
     worker_pid=$!; pids+=($!)
+    local rc=0
     timeout 600 python3 scripts/bench_peers.py big "$base" --label "$label" --bodies "$tmp/big-bodies" \
-        --serve-pid "$tsfn_pid" --worker-pid "$worker_pid" --out "$tmp/big-$1.json"
+        --serve-pid "$tsfn_pid" --worker-pid "$worker_pid" --out "$tmp/big-$1.json" || rc=$?
+    [ "$1" != redis ] || redis_events "$d"
+    [ "$rc" = 0 ] || exit "$rc"
     stop "$worker_pid" "$tsfn_pid" "${started[@]}"
 }
 
