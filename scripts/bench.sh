@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Benchmarks of tsfn (release build) on this machine; prints its figures.
-# Usage: scripts/bench.sh [sqlite|redis|lambda|sizes]   (default sqlite: a fresh SQLite file;
-# redis: a fresh redis-server of its own on a free loopback port, AOF on as in production; lambda:
-# cold starts of the function binaries under a local Lambda Runtime API, see bench_lambda_init.py;
-# sizes: each function's release binary, built on its own as it is deployed)
-# Needs wrk, curl and (for redis) redis-server: installed with apt-get when missing.
-# Loopback only; every step is bounded in time.
+# Usage: scripts/bench.sh [sqlite|redis|lambda|sizes|peers|big]   (default sqlite: a fresh SQLite
+# file; redis: a fresh redis-server of its own on a free loopback port, AOF on as in production;
+# lambda: cold starts of the function binaries under a local Lambda Runtime API, see
+# bench_lambda_init.py; sizes: each function's release binary, built on its own as it is deployed;
+# peers: the same workload against tsfn on SQLite, tsfn on Redis, VictoriaMetrics and InfluxDB 1.x,
+# one system at a time, each fresh, then one markdown table (column per system), then `big`;
+# big: a 10M-point series on tsfn, SQLite then Redis: load, stats, 1-hour buckets and a plot job on a
+# separate `tsfn worker`, with the peak RSS of both processes. The workload, the checks that every
+# answer holds the expected points, and the tables are in bench_peers.py; peers takes 4-5 minutes
+# on 2 cores after the build.)
+# Needs wrk, curl, redis-server (redis, peers, big), victoria-metrics and influxdb (peers): Debian
+# packages, installed with apt-get when missing. Builds go to $CARGO_TARGET_DIR (default target/).
+# Loopback only; every step is bounded in time; every process started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-sqlite}
@@ -13,7 +20,7 @@ backend=${1:-sqlite}
 if [ "$backend" = lambda ]; then
     # One build per function, as each is deployed: features are not unified across them.
     for f in health points-query points-write jobs-submit worker; do cargo build --release -q -p "$f"; done
-    exec python3 scripts/bench_lambda_init.py target/release 20
+    exec python3 scripts/bench_lambda_init.py "${CARGO_TARGET_DIR:-target}/release" 20
 fi
 
 if [ "$backend" = sizes ]; then
@@ -23,39 +30,185 @@ if [ "$backend" = sizes ]; then
     for dir in functions/*/; do
         f=$(basename "$dir")
         cargo build --release -q -p "$f"
-        printf '| %s | %s |\n' "$f" "$(stat -c %s "target/release/$f" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')"
+        printf '| %s | %s |\n' "$f" "$(stat -c %s "${CARGO_TARGET_DIR:-target}/release/$f" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')"
     done
     exit 0
 fi
 
+case "$backend" in
+    sqlite|redis|peers|big) ;;
+    *) echo "usage: $0 [sqlite|redis|lambda|sizes|peers|big]" >&2; exit 2 ;;
+esac
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v curl >/dev/null || need+=(curl)
-[ "$backend" = redis ] && ! command -v redis-server >/dev/null && need+=(redis-server)
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
+[ "$backend" != sqlite ] && ! command -v redis-server >/dev/null && need+=(redis-server)
+[ "$backend" = peers ] && ! command -v victoria-metrics >/dev/null && need+=(victoria-metrics)
+[ "$backend" = peers ] && ! command -v influxd >/dev/null && need+=(influxdb)
+if [ ${#need[@]} -gt 0 ]; then
+    # The packages' own services must not start (they would listen on every interface on their
+    # default ports): a policy-rc.d that says no, for the length of the install, unless one exists.
+    policy=
+    [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; policy=1; }
+    status=0
+    { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; } || status=$?
+    [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
+    [ "$status" = 0 ] || exit "$status"
+fi
 cargo build --release -p tsfn -q
+bin=${CARGO_TARGET_DIR:-target}/release
 tmp=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+# Stops a process started here: SIGTERM, SIGKILL after 10 s.
+stop() {
+    local pid
+    for pid in "$@"; do
+        kill "$pid" 2>/dev/null || continue
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+cleanup() { stop "${pids[@]}"; rm -rf "$tmp"; }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# A redis-server of its own in directory $1, AOF on as in production; sets redis_port, redis_pid.
+start_redis() {
+    redis_port=$(free_port)
+    redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly yes --dir "$1" > "$1/redis.log" 2>&1 &
+    redis_pid=$!; pids+=($!)
+    for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return; sleep 0.1; done
+    echo "redis-server did not answer within 10 s" >&2; exit 1
+}
+
+# What redis-server in directory $1 did meanwhile that can stall a request (to stderr).
+redis_events() {
+    echo "  redis-server: $(grep -c 'Background append only file rewriting started' "$1/redis.log") AOF rewrites," \
+        "$(grep -c 'fsync is taking too long' "$1/redis.log") 'AOF fsync is taking too long' warnings" >&2
+}
+
+# `tsfn serve` without workers on store $1, output in directory $2; sets base and tsfn_pid.
+start_tsfn() {
+    TSFN_WORKERS=0 RUST_LOG=warn "$bin/tsfn" serve --bind 127.0.0.1:0 --store "$1" --no-seed > "$2/out" 2> "$2/err" &
+    tsfn_pid=$!; pids+=($!)
+    for _ in $(seq 100); do grep -q 'listening on' "$2/out" 2>/dev/null && break; sleep 0.1; done
+    base=$(grep -o 'http://[0-9.:]*' "$2/out" | head -1)
+    [ -n "$base" ] || { echo "tsfn serve did not start within 10 s:"; cat "$2/err"; exit 1; } >&2
+}
+
+# Until URL $1 answers 2xx, at most $2 seconds.
+wait_url() {
+    local deadline=$(( SECONDS + $2 ))
+    until curl -sf -o /dev/null --max-time 2 "$1"; do
+        [ "$SECONDS" -lt "$deadline" ] || { echo "$1 did not answer within $2 s" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+# One system of `peers`: started fresh with its data in $tmp/$1, measured by bench_peers.py, stopped.
+peer() {
+    local d="$tmp/$1" port url label args=() started=()
+    mkdir -p "$d"
+    case "$1" in
+        tsfn-sqlite)
+            start_tsfn "sqlite://$d/tsfn.db" "$d"; started=("$tsfn_pid")
+            url=$base label="tsfn SQLite" args=(--sqlite "$d/tsfn.db") ;;
+        tsfn-redis)
+            start_redis "$d"; start_tsfn "redis://127.0.0.1:$redis_port/0" "$d"; started=("$tsfn_pid" "$redis_pid")
+            url=$base label="tsfn Redis" args=(--redis-port "$redis_port") ;;
+        victoriametrics)
+            port=$(free_port)
+            # Data from 2024 is older than the default retention (1 month), which would drop it.
+            victoria-metrics -storageDataPath="$d/data" -httpListenAddr="127.0.0.1:$port" \
+                -retentionPeriod=100y -loggerLevel=ERROR > "$d/log" 2>&1 &
+            started=($!); pids+=($!)
+            url=http://127.0.0.1:$port args=(--dir "$d/data")
+            label="VictoriaMetrics $(dpkg-query -W -f '${Version}' victoria-metrics | sed 's/[+~-].*//')"
+            wait_url "$url/health" 30 ;;
+        influxdb)
+            port=$(free_port)
+            # Every listener on loopback, no self-monitoring database, no per-request logs (tsfn
+            # runs with RUST_LOG=warn); the cache written to TSM files and fully compacted 2 s
+            # after the last write (defaults: 10 min and 4 h) so the bytes are those of its files.
+            cat > "$d/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$(free_port)"
+[meta]
+  dir = "$d/meta"
+[data]
+  dir = "$d/data"
+  wal-dir = "$d/wal"
+  query-log-enabled = false
+  cache-snapshot-write-cold-duration = "2s"
+  compact-full-write-cold-duration = "2s"
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:$port"
+  log-enabled = false
+CONF
+            influxd run -config "$d/influxdb.conf" > "$d/log" 2>&1 &
+            started=($!); pids+=($!)
+            url=http://127.0.0.1:$port args=(--dir "$d/data" "$d/wal")
+            label="InfluxDB $(dpkg-query -W -f '${Version}' influxdb | sed 's/[+~-].*//')"
+            wait_url "$url/ping" 30 ;;
+    esac
+    local rc=0
+    timeout 600 python3 scripts/bench_peers.py measure "$1" "$url" --label "$label" --out "$tmp/$1.json" "${args[@]}" || rc=$?
+    [ "$1" != tsfn-redis ] || redis_events "$d"
+    [ "$rc" = 0 ] || exit "$rc"
+    stop "${started[@]}"
+}
+
+# One store of `big`: `tsfn serve` (no workers) and one `tsfn worker` process on a fresh store.
+big_run() {
+    local d="$tmp/big-$1" store label started=() worker_pid
+    mkdir -p "$d"
+    case "$1" in
+        sqlite) store="sqlite://$d/tsfn.db" label="tsfn SQLite" ;;
+        redis) start_redis "$d"; store="redis://127.0.0.1:$redis_port/0" label="tsfn Redis"; started=("$redis_pid") ;;
+    esac
+    start_tsfn "$store" "$d"
+    WORKER_ID=bench-big TSFN_WORKERS=1 RUST_LOG=warn "$bin/tsfn" worker --store "$store" > "$d/worker.log" 2>&1 &
+    worker_pid=$!; pids+=($!)
+    local rc=0
+    timeout 600 python3 scripts/bench_peers.py big "$base" --label "$label" --bodies "$tmp/big-bodies" \
+        --serve-pid "$tsfn_pid" --worker-pid "$worker_pid" --out "$tmp/big-$1.json" || rc=$?
+    [ "$1" != redis ] || redis_events "$d"
+    [ "$rc" = 0 ] || exit "$rc"
+    stop "$worker_pid" "$tsfn_pid" "${started[@]}"
+}
+
+if [ "$backend" = peers ] || [ "$backend" = big ]; then
+    start=$SECONDS
+    echo "$(nproc) cores; $(uptime | sed 's/.*load/load/')"
+    if [ "$backend" = peers ]; then
+        for system in tsfn-sqlite tsfn-redis victoriametrics influxdb; do peer "$system"; done
+        echo
+        echo "1,000,000 points one second apart (a seeded random walk, 4 decimals) in 10 bodies of 100,000,"
+        echo "and a separate series of 100,000 for the aggregates; wrk -t2 -c32 -d10s; $(nproc) cores:"
+        echo
+        python3 scripts/bench_peers.py table "$tmp"/{tsfn-sqlite,tsfn-redis,victoriametrics,influxdb}.json
+        echo
+    fi
+    python3 scripts/bench_peers.py big-bodies "$tmp/big-bodies"
+    big_run sqlite
+    big_run redis
+    echo
+    python3 scripts/bench_peers.py big-table "$tmp"/big-{sqlite,redis}.json
+    echo
+    echo "$backend took $(( SECONDS - start )) s; $(uptime | sed 's/.*load/load/')"
+    exit 0
+fi
+
 case "$backend" in
     sqlite) store="sqlite://$tmp/bench.db" ;;
-    redis)
-        port=$(free_port)
-        redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly yes --dir "$tmp" > "$tmp/redis.log" 2>&1 &
-        pids+=($!)
-        for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-        store="redis://127.0.0.1:$port/0" ;;
-    *) echo "usage: $0 [sqlite|redis|lambda|sizes]" >&2; exit 2 ;;
+    redis) start_redis "$tmp"; store="redis://127.0.0.1:$redis_port/0" ;;
 esac
 
 # The API alone first (no workers), so submissions queue up for the drain measurement.
-TSFN_WORKERS=0 RUST_LOG=warn ./target/release/tsfn serve --bind 127.0.0.1:0 --store "$store" --no-seed > "$tmp/out" 2> "$tmp/err" &
-pids+=($!)
-for _ in $(seq 100); do grep -q 'listening on' "$tmp/out" 2>/dev/null && break; sleep 0.1; done
-base=$(grep -o 'http://[0-9.:]*' "$tmp/out" | head -1)
+start_tsfn "$store" "$tmp"
 echo "tsfn at $base, store $backend, $(nproc) cores"
 
 python3 - "$tmp" <<'PY'
@@ -101,7 +254,7 @@ drained() {
 }
 start=$(date +%s.%N)
 for w in 1 2; do
-    WORKER_ID="bench-$w" TSFN_WORKERS=4 RUST_LOG=warn ./target/release/tsfn worker --store "$store" > /dev/null 2>&1 &
+    WORKER_ID="bench-$w" TSFN_WORKERS=4 RUST_LOG=warn "$bin/tsfn" worker --store "$store" > /dev/null 2>&1 &
     pids+=($!)
 done
 deadline=$(( $(date +%s) + 300 ))
