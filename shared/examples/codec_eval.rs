@@ -147,11 +147,7 @@ struct Pco {
 
 impl Codec for Pco {
     fn name(&self) -> String {
-        let tuned = if self.tuned_ts {
-            ", ts Classic + delta 1"
-        } else {
-            ""
-        };
+        let tuned = ["", ", ts Classic + delta 1"][self.tuned_ts as usize];
         format!("pco level {}{tuned}", self.level)
     }
     fn encode(&self, t: &[i64], v: &[f64]) -> Result<(Vec<u8>, Option<usize>), String> {
@@ -174,7 +170,8 @@ impl Codec for Pco {
 }
 
 /// The `tsz` crate (Gorilla as in the paper). Its times are u64, so the chunk's first timestamp
-/// goes first as 8 bytes and tsz gets offsets from it.
+/// goes first as 8 bytes and tsz gets offsets from it. It casts each delta-of-delta to i32: a
+/// change of gap beyond 2^31 ms (24.8 days) decodes wrong, with no error (data set (d)).
 struct Tsz;
 
 impl Codec for Tsz {
