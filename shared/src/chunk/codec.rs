@@ -14,6 +14,14 @@ fn config() -> pco::ChunkConfig {
     pco::ChunkConfig::default().with_compression_level(LEVEL)
 }
 
+/// Timestamps are mostly evenly spaced: plain first differences, without pco's search for other
+/// modes, take 36 bytes for 1,000 regular times where its own choice takes 316 (codec_eval).
+fn time_config() -> pco::ChunkConfig {
+    config()
+        .with_mode_spec(pco::ModeSpec::Classic)
+        .with_delta_spec(pco::DeltaSpec::TryConsecutive(1))
+}
+
 /// Appends the payload of `points` (at least two) to `out`.
 pub(super) fn encode(points: &[Point], out: &mut Vec<u8>) {
     if points.len() < 2 {
@@ -21,7 +29,7 @@ pub(super) fn encode(points: &[Point], out: &mut Vec<u8>) {
     }
     let ts: Vec<i64> = points.iter().map(|p| p.t).collect();
     let vs: Vec<f64> = points.iter().map(|p| p.v).collect();
-    let ts = pco::standalone::simple_compress(&ts, &config()).expect("valid pco config");
+    let ts = pco::standalone::simple_compress(&ts, &time_config()).expect("valid pco config");
     let vs = pco::standalone::simple_compress(&vs, &config()).expect("valid pco config");
     out.reserve(4 + ts.len() + vs.len());
     out.extend_from_slice(&(ts.len() as u32).to_le_bytes());
