@@ -37,8 +37,10 @@ pub(super) fn encode(points: &[Point], out: &mut Vec<u8>) {
     out.extend_from_slice(&vs);
 }
 
-/// The `count` points of a payload.
-pub(super) fn decode(payload: &[u8], count: usize) -> Result<Vec<Point>, String> {
+/// The points of a payload (holding `count`) up to the first one after `until`: timestamps
+/// are decoded a batch of 256 at a time until one passes `until`, then only as many values, so
+/// a range ending early in a chunk does not pay for the rest of it.
+pub(super) fn decode(payload: &[u8], count: usize, until: i64) -> Result<Vec<Point>, String> {
     let (len, rest) = payload
         .split_first_chunk::<4>()
         .ok_or("its payload is cut short")?;
@@ -47,18 +49,48 @@ pub(super) fn decode(payload: &[u8], count: usize) -> Result<Vec<Point>, String>
         return Err("its payload is cut short".into());
     }
     let (ts, vs) = rest.split_at(len);
-    let ts: Vec<i64> = pco::standalone::simple_decompress(ts).map_err(|e| e.to_string())?;
-    let vs: Vec<f64> = pco::standalone::simple_decompress(vs).map_err(|e| e.to_string())?;
-    if ts.len() != count || vs.len() != count {
-        return Err(format!(
-            "it holds {} times and {} values where its header says {count}",
-            ts.len(),
-            vs.len()
-        ));
+    let mut times = vec![0i64; count];
+    let mut read = 0;
+    let mut t = column::<i64>(ts, count)?;
+    while read < count {
+        let end = (read + pco::FULL_BATCH_N).min(count);
+        let progress = t.read(&mut times[read..end]).map_err(|e| e.to_string())?;
+        if progress.n_processed != end - read {
+            return Err("its timestamps are cut short".into());
+        }
+        read = end;
+        if times[read - 1] > until {
+            break;
+        }
     }
-    Ok(ts
+    times.truncate(read);
+    let mut values = vec![0f64; read];
+    let mut v = column::<f64>(vs, count)?;
+    if v.read(&mut values).map_err(|e| e.to_string())?.n_processed != read {
+        return Err("its values are cut short".into());
+    }
+    Ok(times
         .into_iter()
-        .zip(vs)
+        .zip(values)
         .map(|(t, v)| Point { t, v })
         .collect())
+}
+
+/// A decompressor of one standalone pco blob holding `count` numbers.
+fn column<T: pco::data_types::Number>(
+    blob: &[u8],
+    count: usize,
+) -> Result<pco::standalone::ChunkDecompressor<T, &[u8]>, String> {
+    let (file, rest) = pco::standalone::FileDecompressor::new(blob).map_err(|e| e.to_string())?;
+    match file
+        .chunk_decompressor::<T, _>(rest)
+        .map_err(|e| e.to_string())?
+    {
+        pco::standalone::DecompressorItem::Chunk(c) if c.n() == count => Ok(c),
+        pco::standalone::DecompressorItem::Chunk(c) => Err(format!(
+            "it holds {} numbers where its header says {count}",
+            c.n()
+        )),
+        pco::standalone::DecompressorItem::EndOfData(_) => Err("a column is empty".into()),
+    }
 }

@@ -82,11 +82,54 @@ proptest! {
         }
     }
 
+    /// A range read decodes only up to its end, and gives exactly the points inside it.
+    #[test]
+    fn points_in_a_range_are_exact(
+        points in series(MAX_POINTS),
+        a in any::<prop::sample::Index>(),
+        b in any::<prop::sample::Index>(),
+    ) {
+        let chunk = Chunk::encode(&points);
+        let (i, j) = (a.index(points.len()), b.index(points.len()));
+        let range = Range { from: Some(points[i.min(j)].t), to: Some(points[i.max(j)].t) };
+        let want: Vec<Point> = points
+            .iter()
+            .copied()
+            .filter(|p| p.t >= range.lo() && p.t <= range.hi())
+            .collect();
+        prop_assert_eq!(bits(&chunk.points_in(range).unwrap()), bits(&want));
+    }
+
     /// Garbage never panics: it is read as an error (or, by chance, as some chunk).
     #[test]
     fn garbage_is_an_error_not_a_panic(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
         if let Ok(c) = Chunk::from_bytes(bytes) {
             let _ = c.points();
+        }
+    }
+
+    /// A real chunk with bytes of its payload changed or cut off: an error or some points,
+    /// never a panic (pco is handed corrupt input).
+    #[test]
+    fn corrupt_payloads_are_errors_not_panics(
+        points in series(300),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut bytes = Chunk::encode(&points).into_bytes();
+        if bytes.len() > HEADER_LEN {
+            for (at, b) in edits {
+                let i = HEADER_LEN + at.index(bytes.len() - HEADER_LEN);
+                bytes[i] = b;
+            }
+            let keep = HEADER_LEN + cut.index(bytes.len() - HEADER_LEN + 1);
+            let mut cut_short = bytes.clone();
+            cut_short.truncate(keep);
+            for b in [bytes, cut_short] {
+                if let Ok(c) = Chunk::from_bytes(b) {
+                    let _ = c.points();
+                }
+            }
         }
     }
 

@@ -259,6 +259,7 @@ pub async fn init(
     Ok(())
 }
 
+#[cfg(any(feature = "sqlite", feature = "redis", feature = "dynamodb"))]
 pub(crate) fn not_found(id: &SeriesId) -> Error {
     Error::NotFound(format!("series {:?}", id.as_str()))
 }
