@@ -49,9 +49,10 @@ pub(super) fn decode(payload: &[u8], count: usize, until: i64) -> Result<Vec<Poi
         return Err("its payload is cut short".into());
     }
     let (ts, vs) = rest.split_at(len);
+    let mut t = column::<i64>(ts, count)?;
+    let mut v = column::<f64>(vs, count)?;
     let mut times = vec![0i64; count];
     let mut read = 0;
-    let mut t = column::<i64>(ts, count)?;
     while read < count {
         let end = (read + pco::FULL_BATCH_N).min(count);
         let progress = t.read(&mut times[read..end]).map_err(|e| e.to_string())?;
@@ -65,7 +66,6 @@ pub(super) fn decode(payload: &[u8], count: usize, until: i64) -> Result<Vec<Poi
     }
     times.truncate(read);
     let mut values = vec![0f64; read];
-    let mut v = column::<f64>(vs, count)?;
     if v.read(&mut values).map_err(|e| e.to_string())?.n_processed != read {
         return Err("its values are cut short".into());
     }

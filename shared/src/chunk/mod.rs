@@ -20,6 +20,10 @@ use crate::query::aggregate::{Sum2, Summary};
 /// 2,048, while decoding a chunk (what a short range query pays) takes 9 and 16 µs.
 pub const MAX_POINTS: usize = 1024;
 
+/// The most points a stored chunk may claim when read: more than any version writes, and a
+/// bound on what a corrupt header can make a reader allocate (found by the fuzz target).
+const MAX_READ: u64 = 1 << 16;
+
 /// Format byte first in every stored chunk, so a later format can be told apart.
 const FORMAT: u8 = 1;
 /// Format byte, count (u32), then nine 8-byte fields: first t and v, last t and v, min, max,
@@ -70,8 +74,8 @@ impl Chunk {
         };
         let float = |i| f64::from_bits(word(i));
         let count = u32::from_le_bytes(bytes[1..5].try_into().expect("4 bytes")) as u64;
-        if count == 0 {
-            return Err(corrupt("it claims no points"));
+        if count == 0 || count > MAX_READ {
+            return Err(corrupt("it claims no points, or more than a chunk holds"));
         }
         let summary = Summary {
             count,

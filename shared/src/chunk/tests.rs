@@ -236,3 +236,15 @@ fn random_walk_compresses() {
     assert!(per_point < 2.5, "{per_point} bytes per point");
     assert_eq!(bits(&chunk.points().unwrap()), bits(&points));
 }
+
+/// Found by the fuzz target: a header claiming billions of points made the reader allocate
+/// for them before looking at the payload.
+#[test]
+fn a_header_claiming_too_many_points_is_corrupt() {
+    let mut bytes = Chunk::encode(&pts(&[(1, 1.0), (2, 2.0)])).into_bytes();
+    bytes[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(Chunk::from_bytes(bytes.clone()).is_err());
+    bytes[1..5].copy_from_slice(&60_000u32.to_le_bytes());
+    let c = Chunk::from_bytes(bytes).unwrap();
+    assert!(c.points().is_err(), "the payload holds 2 points");
+}
