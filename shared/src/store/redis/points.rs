@@ -79,6 +79,9 @@ impl Points {
         max: usize,
     ) -> Result<Read> {
         self.ensure_migrated().await?;
+        // A script rather than MULTI/EXEC: the chunk at or before the start and those inside
+        // come from one state, and a script flagged no-writes still runs while Redis is out of
+        // memory, where a transaction is refused whole.
         let reply: Value = self
             .read
             .key(series_key(id.as_str()))
