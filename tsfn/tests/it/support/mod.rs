@@ -400,12 +400,13 @@ impl Drop for RedisProc {
     }
 }
 
-/// moto's DynamoDB-compatible server on a free loopback port, one per test binary, stopped when
-/// the binary exits (it is started with a parent-death watchdog).
+/// moto's DynamoDB-compatible server on a free loopback port, one per test run, stopped when the
+/// test binary exits (it is started with a parent-death watchdog). A test rerun in a child
+/// process ([`rerun_in_child`]) uses its parent's.
 pub struct Moto {
     pub port: u16,
     /// The watchdog shell; kept so the handle is owned, never waited (it ends with this process).
-    _watchdog: Child,
+    _watchdog: Option<Child>,
 }
 
 impl Moto {
@@ -490,9 +491,19 @@ pub fn stream_record(event_name: &str, id: &str, new_image: Value, sequence: &st
     })
 }
 
+static MOTO: std::sync::OnceLock<Moto> = std::sync::OnceLock::new();
+
 pub fn moto() -> &'static Moto {
-    static MOTO: std::sync::OnceLock<Moto> = std::sync::OnceLock::new();
     MOTO.get_or_init(|| {
+        if let Some(port) = std::env::var("TSFN_TEST_MOTO_PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+        {
+            return Moto {
+                port,
+                _watchdog: None,
+            };
+        }
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let server = which("moto_server").unwrap_or_else(|| panic!("moto_server not found: run ./scripts/test.sh (it installs moto[server] into .venv)"));
         // The shell watches this test process and stops moto when it is gone.
@@ -514,7 +525,7 @@ pub fn moto() -> &'static Moto {
         }
         Moto {
             port,
-            _watchdog: watchdog,
+            _watchdog: Some(watchdog),
         }
     })
 }
@@ -530,6 +541,43 @@ pub fn which(cmd: &str) -> Option<PathBuf> {
             .map(|p| p.join(cmd))
             .find(|p| p.exists())
     })
+}
+
+// ---- one test in a process of its own ----
+
+/// Runs the test `path` (`module::test`, as `module_path!()` and the name give it) again in a
+/// child process of this test binary, with `env` added to its environment, and asserts it passed;
+/// returns `true` in the parent, which has nothing left to do, and `false` in the child, which
+/// runs the test's body.
+///
+/// For tests of code that reads the environment while they run: the AWS SDK reads its endpoint
+/// and credentials from it, and setting variables in this process, whose other tests run on
+/// other threads and start processes that inherit them, would race with those tests. The child
+/// uses this process's moto server.
+pub fn rerun_in_child(path: &str, env: &[(&str, &str)]) -> bool {
+    let name = path.split_once("::").map_or(path, |(_crate, rest)| rest);
+    if std::env::var("TSFN_TEST_CHILD").is_ok_and(|n| n == name) {
+        return false;
+    }
+    let mut cmd = Command::new(std::env::current_exe().expect("this test binary"));
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("TSFN_TEST_CHILD", name)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null());
+    if let Some(moto) = MOTO.get() {
+        cmd.env("TSFN_TEST_MOTO_PORT", moto.port.to_string());
+    }
+    let out = cmd.output().expect("run this test binary again");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{name} in its own process: {}\n---- stdout ----\n{stdout}\n---- stderr ----\n{stderr}",
+        out.status
+    );
+    true
 }
 
 /// A `tsfn worker` process against a store.

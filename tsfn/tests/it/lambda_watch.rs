@@ -7,7 +7,7 @@
 //! Needs `cargo-lambda` and `moto_server` (scripts/test.sh installs both into .venv). Bounded in
 //! time; the emulator and its function processes are stopped as a process group.
 
-mod support;
+use crate::support;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};

@@ -12,7 +12,7 @@
 //! A third test feeds these checks guides with a part removed or changed and expects them to
 //! complain, so none of them can pass vacuously.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,8 +1,8 @@
 //! Redis in operation: an outage (503 with a clear message while Redis is down, recovery without
 //! restarting tsfn, no acknowledged write lost) and concurrent writers.
 
-mod conformance;
-mod support;
+use crate::conformance;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,8 @@
 //! `tsfn serve` as a process: persistence across restarts, the bundled dataset, limits, the API
 //! key, graceful shutdown, and several processes sharing one SQLite file.
 
-mod conformance;
-mod support;
+use crate::conformance;
+use crate::support;
 
 use std::time::Duration;
 

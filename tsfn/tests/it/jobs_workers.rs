@@ -3,8 +3,8 @@
 //! (SIGKILL mid-job), giving up after the configured attempts, a series deleted under a queued
 //! job, progress, finishing the job on SIGTERM. Each check runs on each backend.
 
-mod conformance;
-mod support;
+use crate::conformance;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
@@ -15,27 +15,27 @@ macro_rules! worker_tests {
     ($start:expr) => {
         #[test]
         fn two_worker_processes_share_the_queue() {
-            crate::two_worker_processes_share_the_queue($start);
+            super::two_worker_processes_share_the_queue($start);
         }
         #[test]
         fn a_killed_workers_job_is_finished_by_another_once() {
-            crate::a_killed_workers_job_is_finished_by_another_once($start);
+            super::a_killed_workers_job_is_finished_by_another_once($start);
         }
         #[test]
         fn a_job_fails_after_the_configured_attempts() {
-            crate::a_job_fails_after_the_configured_attempts($start);
+            super::a_job_fails_after_the_configured_attempts($start);
         }
         #[test]
         fn a_series_deleted_under_a_queued_job_fails_it_cleanly() {
-            crate::a_series_deleted_under_a_queued_job_fails_it_cleanly($start);
+            super::a_series_deleted_under_a_queued_job_fails_it_cleanly($start);
         }
         #[test]
         fn sigterm_lets_a_worker_finish_its_job() {
-            crate::sigterm_lets_a_worker_finish_its_job($start);
+            super::sigterm_lets_a_worker_finish_its_job($start);
         }
         #[test]
         fn after_the_grace_a_worker_hands_its_job_back_and_exits_at_once() {
-            crate::after_the_grace_a_worker_hands_its_job_back_and_exits_at_once($start);
+            super::after_the_grace_a_worker_hands_its_job_back_and_exits_at_once($start);
         }
     };
 }

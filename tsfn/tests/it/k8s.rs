@@ -6,7 +6,7 @@
 //! the worker. compose.yaml runs the same commands with the same environment.
 //! Needs `kubectl` and `kubernetes-validate` (scripts/test.sh installs both into .venv).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

@@ -1,8 +1,5 @@
 //! The conformance suite on the embedded store: a SQLite file and SQLite in memory.
 
-mod conformance;
-mod support;
-
 mod sqlite_file {
     crate::conformance_tests!(crate::support::Server::sqlite_file);
 }
