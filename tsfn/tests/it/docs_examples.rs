@@ -683,21 +683,18 @@ fn run_script(
         .process_group(0)
         .spawn()
         .expect("spawn bash");
-    let deadline = Instant::now() + timeout;
-    let (ok, timed_out) = loop {
-        if let Some(status) = child.try_wait().expect("wait for bash") {
-            break (status.success(), false);
-        }
-        if Instant::now() >= deadline {
+    let exited = support::poll(timeout, || child.try_wait().expect("wait for bash"));
+    let (ok, timed_out) = match exited {
+        Ok(status) => (status.success(), false),
+        Err(_) => {
             // The script and everything it started (curl, sleep, python3).
             let _ = Command::new("kill")
                 .args(["-KILL", "--", &format!("-{}", child.id())])
                 .status();
             let _ = child.kill();
             let _ = child.wait();
-            break (false, true);
+            (false, true)
         }
-        std::thread::sleep(Duration::from_millis(50));
     };
     let read =
         |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();

@@ -11,9 +11,9 @@ use crate::support;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{json, rfc, workspace_root, Value};
+use support::{eventually, json, rfc, workspace_root, Value};
 
 /// First use compiles the function binaries under the emulator.
 const READY_TIMEOUT: Duration = Duration::from_secs(600);
@@ -30,13 +30,7 @@ impl Drop for Emulator {
         let _ = Command::new("kill")
             .args(["-TERM", &format!("-{}", self.child.id())])
             .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        support::wait_exit(&mut self.child, Duration::from_secs(10));
         let _ = Command::new("kill")
             .args(["-KILL", &format!("-{}", self.child.id())])
             .status();
@@ -111,16 +105,17 @@ fn every_route_and_sample_event_under_cargo_lambda() {
     let base = format!("http://127.0.0.1:{}", emu.port);
     let http = support::client();
 
-    let deadline = Instant::now() + READY_TIMEOUT;
-    loop {
-        match http.get(format!("{base}/health")).send() {
-            Ok(r) if r.status() == 200 => break,
-            _ if Instant::now() > deadline => {
-                panic!("cargo lambda watch did not serve /health within {READY_TIMEOUT:?}")
+    eventually(
+        READY_TIMEOUT,
+        "cargo lambda watch to serve /health",
+        || match http.get(format!("{base}/health")).send() {
+            Ok(r) if r.status() == 200 => Ok(()),
+            r => {
+                std::thread::sleep(Duration::from_millis(500));
+                Err(r.map_or_else(|e| e.to_string(), |r| r.status().to_string()))
             }
-            _ => std::thread::sleep(Duration::from_millis(500)),
-        }
-    }
+        },
+    );
 
     let call = |method: &str, path: &str, body: Option<(&str, String)>| -> (u16, Value) {
         let mut rb = http.request(method.parse().unwrap(), format!("{base}{path}"));

@@ -3,7 +3,7 @@
 //! returns a fresh `Server`; each check below becomes one `#[test]`.
 #![allow(dead_code)]
 
-use crate::support::{json, rfc, Server, Value};
+use crate::support::{eventually, json, rfc, Server, Value};
 
 /// `start(extra_env)` starts a fresh server of the backend under test.
 pub type Start = fn(&[(&str, &str)]) -> Server;
@@ -608,18 +608,15 @@ pub fn timestamps_forms(s: &Server) {
 
 /// Polls a job until it has finished (bounded) and returns its record.
 pub fn wait_job(s: &Server, id: &str) -> Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
+    let what = format!("job {id} to finish");
+    eventually(std::time::Duration::from_secs(120), &what, || {
         let v = s.get(&format!("/jobs/{id}")).expect(200);
         if v["status"] == "succeeded" || v["status"] == "failed" {
-            return v;
+            Ok(v)
+        } else {
+            Err(v)
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "job did not finish: {v}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    })
 }
 
 /// Submits a job, asserts 202 + Location, and returns its id.

@@ -210,12 +210,8 @@ impl Server {
             return true;
         };
         unsafe_kill(child.id(), "TERM");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if wait_exit(&mut child, Duration::from_secs(30)).is_some() {
+            return true;
         }
         let _ = child.kill();
         let _ = child.wait();
@@ -282,6 +278,84 @@ pub fn read_listen_line(
         .map_err(|_| format!("no listening line within {timeout:?}"))
 }
 
+// ---- waiting ----
+
+/// What a check given to [`eventually`] or [`poll`] returns: done, with a value, or not yet, with
+/// what it saw. `true`/`Some(value)`/`Ok(value)` are done; `false`/`None`/`Err(observation)` are
+/// not yet (an `Err` carries the observation the timeout message shows).
+pub trait Awaited {
+    type Output;
+    fn outcome(self) -> Result<Self::Output, String>;
+}
+
+impl Awaited for bool {
+    type Output = ();
+    fn outcome(self) -> Result<(), String> {
+        if self {
+            Ok(())
+        } else {
+            Err("false".into())
+        }
+    }
+}
+
+impl<T> Awaited for Option<T> {
+    type Output = T;
+    fn outcome(self) -> Result<T, String> {
+        self.ok_or_else(|| "nothing yet".into())
+    }
+}
+
+impl<T, E: std::fmt::Display> Awaited for Result<T, E> {
+    type Output = T;
+    fn outcome(self) -> Result<T, String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+/// Calls `check` until it is done or `timeout` has passed, pausing 5 ms after the first call and
+/// up to 100 ms later on: `Ok(its value)`, or `Err(what it saw last)`. For waits whose timeout is
+/// not a failure (a process that must then be killed); otherwise use [`eventually`].
+pub fn poll<A: Awaited>(
+    timeout: Duration,
+    mut check: impl FnMut() -> A,
+) -> Result<A::Output, String> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let last = match check().outcome() {
+            Ok(v) => return Ok(v),
+            Err(last) => last,
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(last);
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+/// Waits until `check` is done, at most `timeout`, and returns its value; panics naming `what`
+/// was awaited and the last observation when it never is. Every bounded wait of the suites
+/// goes through here.
+#[track_caller]
+pub fn eventually<A: Awaited>(
+    timeout: Duration,
+    what: &str,
+    check: impl FnMut() -> A,
+) -> A::Output {
+    match poll(timeout, check) {
+        Ok(v) => v,
+        Err(last) => panic!("gave up after {timeout:?} waiting for {what}; last seen: {last}"),
+    }
+}
+
+/// Waits (bounded) for a child process to exit: its status, or `None` if it is still running.
+pub fn wait_exit(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    poll(timeout, || child.try_wait().ok().flatten()).ok()
+}
+
 /// A redis-server of the test's own: loopback, a free port, its own directory, AOF on.
 pub struct RedisProc {
     child: Option<Child>,
@@ -333,15 +407,8 @@ impl RedisProc {
                 panic!("cannot start redis-server ({e}): run ./scripts/test.sh, which installs it")
             });
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.answers() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not answer on port {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let what = format!("redis-server to answer PING on port {}", self.port);
+        eventually(Duration::from_secs(20), &what, || self.answers());
     }
 
     pub fn pid(&self) -> u32 {
@@ -378,12 +445,8 @@ impl RedisProc {
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             unsafe_kill(c.id(), "TERM");
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            if wait_exit(&mut c, Duration::from_secs(20)).is_some() {
+                return;
             }
             let _ = c.kill();
             let _ = c.wait();
@@ -518,11 +581,11 @@ pub fn moto() -> &'static Moto {
             .stdin(Stdio::null())
             .spawn()
             .expect("spawn moto_server");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        eventually(
+            Duration::from_secs(60),
+            &format!("moto_server to listen on {port}"),
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        );
         Moto {
             port,
             _watchdog: Some(watchdog),
@@ -623,12 +686,8 @@ impl WorkerProc {
             return true;
         };
         unsafe_kill(c.id(), "TERM");
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = c.try_wait() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if wait_exit(&mut c, within).is_some() {
+            return true;
         }
         let _ = c.kill();
         let _ = c.wait();
