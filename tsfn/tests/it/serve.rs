@@ -1,12 +1,14 @@
-//! `tsfn serve` as a process: persistence across restarts, the bundled dataset, limits, the API
-//! key, graceful shutdown, and several processes sharing one SQLite file.
+//! `tsfn serve` as a process: persistence across restarts, the bundled dataset, graceful
+//! shutdown, several processes sharing one SQLite file, a file that was unwritable for a while.
+//! The body limit, the API key and every job kind on the dataset need only HTTP: those run
+//! against a `tsfn serve` in this process (`support::in_process`).
 
 use crate::conformance;
 use crate::support;
 
 use std::time::Duration;
 
-use support::{eventually, json, rfc, Server};
+use support::{eventually, in_process, json, rfc, Server};
 
 #[test]
 fn data_survives_a_restart() {
@@ -60,7 +62,7 @@ fn fresh_store_gets_the_bundled_dataset_once() {
 
 #[test]
 fn oversized_bodies_get_413() {
-    let s = Server::start(
+    let s = in_process::start(
         "sqlite::memory:",
         &[("TSFN_SEED", "0"), ("TSFN_MAX_BODY_BYTES", "1000")],
     );
@@ -79,7 +81,7 @@ fn oversized_bodies_get_413() {
 
 #[test]
 fn api_key_guards_every_route_but_probes() {
-    let s = Server::start(
+    let s = in_process::start(
         "sqlite::memory:",
         &[("TSFN_SEED", "0"), ("TSFN_API_KEY", "s3cret")],
     );
@@ -188,7 +190,7 @@ fn two_processes_on_one_sqlite_file_lose_nothing() {
 fn every_job_kind_runs_on_the_bundled_dataset() {
     let dir = tempfile::tempdir().unwrap();
     let store = format!("sqlite://{}", dir.path().join("tsfn.db").display());
-    let s = Server::start(&store, &[]);
+    let s = in_process::start(&store, &[]);
     let jobs = [
         json!({"kind": "plot", "series": ["seattle-temp-max", "seattle-temp-min"], "from": "2013-01-01", "to": "2014-01-01"}),
         json!({"kind": "plot", "series": "co2", "params": {"format": "svg", "width": 1000, "height": 500}}),

@@ -1,6 +1,8 @@
-//! Test support shared by every suite: start `tsfn serve` as a real process on a free port
-//! against a given store, speak HTTP to it, stop it. Servers bind 127.0.0.1 port 0 and report
-//! the port on their first stdout line; every wait is bounded.
+//! Test support shared by every suite: start `tsfn serve` on a free port against a given store,
+//! as a real process ([`Server::start`] and the constructors beside it) or inside this process
+//! ([`in_process`]), speak HTTP to it, stop it; start a redis-server, moto or `tsfn worker`; wait
+//! for something, bounded ([`eventually`]). Process servers bind 127.0.0.1 port 0 and report
+//! the port on their first stdout line.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -11,6 +13,7 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+pub mod in_process;
 pub mod sam;
 
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -21,7 +24,11 @@ pub fn tsfn_bin() -> PathBuf {
 }
 
 pub struct Server {
+    /// The `tsfn serve` process, when it is one.
     child: Option<Child>,
+    /// Otherwise what serves it, stopped (or given back) when the server is dropped: a server in
+    /// this process ([`in_process`]).
+    host: Option<Box<dyn std::any::Any + Send + Sync>>,
     pub base: String,
     pub store: String,
     client: reqwest::blocking::Client,
@@ -150,6 +157,7 @@ impl Server {
             });
         Server {
             child: Some(child),
+            host: None,
             base,
             store: store.to_owned(),
             client: client(),
@@ -229,6 +237,8 @@ impl Drop for Server {
             let _ = c.kill();
             let _ = c.wait();
         }
+        // Before its directory and its Redis go.
+        self.host.take();
     }
 }
 
