@@ -13,6 +13,7 @@ mod conformance;
 mod support;
 
 mod conformance_dynamodb;
+mod conformance_lambda;
 mod conformance_redis;
 mod conformance_sqlite;
 mod docs_examples;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+pub mod emulator;
 pub mod in_process;
 pub mod sam;
 
@@ -27,7 +28,7 @@ pub struct Server {
     /// The `tsfn serve` process, when it is one.
     child: Option<Child>,
     /// Otherwise what serves it, stopped (or given back) when the server is dropped: a server in
-    /// this process ([`in_process`]).
+    /// this process ([`in_process`]) or a turn on the shared emulator ([`emulator::sqlite`]).
     host: Option<Box<dyn std::any::Any + Send + Sync>>,
     pub base: String,
     pub store: String,
@@ -246,6 +247,34 @@ fn with_no_seed<'a>(env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut v = vec![("TSFN_SEED", "0")];
     v.extend_from_slice(env);
     v
+}
+
+/// Once this test process is gone, stops the process group `pgid` (SIGTERM, then SIGKILL) and
+/// removes `paths`: for what is started once for the whole run and so never dropped (statics
+/// are not).
+pub fn clean_up_after_this_process(pgid: u32, paths: &[&Path]) {
+    let paths: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            let p = p.display().to_string();
+            assert!(!p.contains('\''), "{p}");
+            format!("'{p}'")
+        })
+        .collect();
+    let script = format!(
+        "while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill -TERM -{pgid} 2>/dev/null; sleep 5; kill -KILL -{pgid} 2>/dev/null; rm -rf {}",
+        std::process::id(),
+        paths.join(" ")
+    );
+    // Never waited: it ends after this process.
+    let _watchdog = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn a watchdog");
 }
 
 /// Sends a signal with the system `kill` (keeps the tests free of libc bindings).
