@@ -212,6 +212,8 @@ pub fn sqlite(env: &[(&str, &str)]) -> Server {
 
 struct Shared {
     emulator: Emulator,
+    /// Stops it once this process is gone (see [`super::clean_up_after_this_process`]).
+    _watchdog: Child,
     store: String,
     _dir: tempfile::TempDir,
     /// Whether a test has the emulator.
@@ -271,7 +273,10 @@ impl Shared {
         );
         // It outlives every test (a static is never dropped): stopped, and its files removed, when
         // this process is gone.
-        super::clean_up_after_this_process(emulator.child.id(), &[dir.path(), emulator.log.path()]);
+        let watchdog = super::clean_up_after_this_process(
+            emulator.child.id(),
+            &[dir.path(), emulator.log.path()],
+        );
         emulator.wait_ready();
         warm_up(&emulator);
         drop(starting);
@@ -287,6 +292,7 @@ impl Shared {
             .expect("sweeper thread");
         Shared {
             emulator,
+            _watchdog: watchdog,
             store,
             _dir: dir,
             taken: Arc::new((Mutex::new(false), Condvar::new())),

@@ -251,8 +251,8 @@ fn with_no_seed<'a>(env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 
 /// Once this test process is gone, stops the process group `pgid` (SIGTERM, then SIGKILL) and
 /// removes `paths`: for what is started once for the whole run and so never dropped (statics
-/// are not).
-pub fn clean_up_after_this_process(pgid: u32, paths: &[&Path]) {
+/// are not). Returns the watchdog shell, to be kept, never waited (it ends after this process).
+pub fn clean_up_after_this_process(pgid: u32, paths: &[&Path]) -> Child {
     let paths: Vec<String> = paths
         .iter()
         .map(|p| {
@@ -266,15 +266,14 @@ pub fn clean_up_after_this_process(pgid: u32, paths: &[&Path]) {
         std::process::id(),
         paths.join(" ")
     );
-    // Never waited: it ends after this process.
-    let _watchdog = Command::new("sh")
+    Command::new("sh")
         .arg("-c")
         .arg(script)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("spawn a watchdog");
+        .expect("spawn a watchdog")
 }
 
 /// Sends a signal with the system `kill` (keeps the tests free of libc bindings).
