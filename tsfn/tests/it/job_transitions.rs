@@ -4,8 +4,7 @@
 //! condition expression, Lua); this table is what they must agree on, step by step, with the
 //! clock given explicitly so leases expire exactly when the table says.
 
-mod conformance;
-mod support;
+use crate::support;
 
 use tsfn_shared::jobs::spec::{JobSpec, Kind};
 use tsfn_shared::jobs::{Claim, Job, JobStatus, Outcome, Removal};
@@ -184,9 +183,14 @@ async fn transitions_on_redis() {
 
 #[tokio::test]
 async fn transitions_on_dynamodb() {
-    // The SDK's endpoint and credentials come from these (read by no other test of this binary).
-    for (k, v) in support::moto().env() {
-        std::env::set_var(k, v);
+    // The SDK's endpoint and credentials come from these, in the environment of a process of
+    // its own.
+    let test = "transitions_on_dynamodb";
+    if support::rerun_in_child(
+        &format!("{}::{test}", module_path!()),
+        &support::moto().env(),
+    ) {
+        return;
     }
     let url = format!("dynamodb://jt{}", std::process::id());
     store::init(&on(&url), &mut |_| {}).await.unwrap();

@@ -1,12 +1,14 @@
-//! `tsfn serve` as a process: persistence across restarts, the bundled dataset, limits, the API
-//! key, graceful shutdown, and several processes sharing one SQLite file.
+//! `tsfn serve` as a process: persistence across restarts, the bundled dataset, graceful
+//! shutdown, several processes sharing one SQLite file, a file that was unwritable for a while.
+//! The body limit, the API key and every job kind on the dataset need only HTTP: those run
+//! against a `tsfn serve` in this process (`support::in_process`).
 
-mod conformance;
-mod support;
+use crate::conformance;
+use crate::support;
 
 use std::time::Duration;
 
-use support::{json, rfc, Server};
+use support::{eventually, in_process, json, rfc, Server};
 
 #[test]
 fn data_survives_a_restart() {
@@ -60,7 +62,7 @@ fn fresh_store_gets_the_bundled_dataset_once() {
 
 #[test]
 fn oversized_bodies_get_413() {
-    let s = Server::start(
+    let s = in_process::start(
         "sqlite::memory:",
         &[("TSFN_SEED", "0"), ("TSFN_MAX_BODY_BYTES", "1000")],
     );
@@ -79,7 +81,7 @@ fn oversized_bodies_get_413() {
 
 #[test]
 fn api_key_guards_every_route_but_probes() {
-    let s = Server::start(
+    let s = in_process::start(
         "sqlite::memory:",
         &[("TSFN_SEED", "0"), ("TSFN_API_KEY", "s3cret")],
     );
@@ -188,7 +190,7 @@ fn two_processes_on_one_sqlite_file_lose_nothing() {
 fn every_job_kind_runs_on_the_bundled_dataset() {
     let dir = tempfile::tempdir().unwrap();
     let store = format!("sqlite://{}", dir.path().join("tsfn.db").display());
-    let s = Server::start(&store, &[]);
+    let s = in_process::start(&store, &[]);
     let jobs = [
         json!({"kind": "plot", "series": ["seattle-temp-max", "seattle-temp-min"], "from": "2013-01-01", "to": "2014-01-01"}),
         json!({"kind": "plot", "series": "co2", "params": {"format": "svg", "width": 1000, "height": 500}}),
@@ -408,18 +410,14 @@ fn sigterm_refuses_new_connections_while_draining() {
     support::unsafe_kill(s.pid(), "TERM");
     // While that request drains (up to 20 s), a new connection is refused, not left waiting in
     // the backlog.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    let what = "new connections to be refused after SIGTERM";
+    eventually(Duration::from_secs(10), what, || {
         match TcpStream::connect(&addr) {
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(()),
             Err(e) => panic!("connecting failed other than refused: {e}"),
-            Ok(_) => assert!(
-                std::time::Instant::now() < deadline,
-                "still accepting connections 10 s after SIGTERM"
-            ),
+            Ok(_) => Err("still accepting connections"),
         }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    });
     conn.write_all(&body[6..]).unwrap();
     let (status, text) = read_response(&mut conn);
     assert_eq!(status, 201, "{text}");
@@ -469,11 +467,9 @@ fn sigkill_while_rewriting_chunks_loses_nothing(s: &Server) {
         })
     };
     // Let a few bodies land, then kill the server in the middle of one.
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while acked.load(std::sync::atomic::Ordering::SeqCst) < 2 {
-        assert!(std::time::Instant::now() < deadline, "no body acknowledged");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    eventually(Duration::from_secs(120), "two bodies acknowledged", || {
+        acked.load(std::sync::atomic::Ordering::SeqCst) >= 2
+    });
     support::unsafe_kill(s.pid(), "KILL");
     writer.join().expect("the writer saw the server go");
     let last_acked = acked.load(std::sync::atomic::Ordering::SeqCst);
@@ -604,18 +600,14 @@ fn per_point_fixture_reads_back_exactly(s: &Server, store: &str) {
         .as_str()
         .unwrap()
         .to_owned();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(Duration::from_secs(60), "the queued job to run", || {
         let job = s.get(&format!("/jobs/{queued}")).expect(200);
         if job["status"] == "succeeded" {
-            break;
+            Ok(())
+        } else {
+            Err(job)
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "queued job never ran: {job}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    });
 }
 
 fn fixtures() -> std::path::PathBuf {
@@ -662,14 +654,9 @@ fn a_redis_database_of_the_per_point_format_is_converted_exactly() {
             .spawn()
             .expect("redis-server"),
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "redis-server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually(Duration::from_secs(20), "redis-server to listen", || {
+        std::net::TcpStream::connect(format!("127.0.0.1:{port}"))
+    });
     let s = Server::start(
         &format!("redis://127.0.0.1:{port}/0"),
         &[("TSFN_SEED", "0")],

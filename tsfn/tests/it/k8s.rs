@@ -6,14 +6,14 @@
 //! the worker. compose.yaml runs the same commands with the same environment.
 //! Needs `kubectl` and `kubernetes-validate` (scripts/test.sh installs both into .venv).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
-use support::{json, workspace_root, Value};
+use support::{eventually, json, workspace_root, Value};
 
 fn tool(name: &str) -> std::path::PathBuf {
     support::which(name).unwrap_or_else(|| {
@@ -250,15 +250,14 @@ fn rendered_commands_run_locally_against_redis() {
         )
         .expect(202);
     let id = job["id"].as_str().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let done = loop {
+    let done = eventually(Duration::from_secs(60), "the job to finish", || {
         let v = server.get(&format!("/jobs/{id}")).expect(200);
         if v["status"] == "succeeded" || v["status"] == "failed" {
-            break v;
+            Ok(v)
+        } else {
+            Err(v)
         }
-        assert!(Instant::now() < deadline, "job did not finish: {v}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    });
     assert_eq!(done["status"], "succeeded", "{done}");
     // Each of the process's worker tasks records WORKER_ID plus its slot.
     let ran_on = done["worker"].as_str().unwrap();
@@ -274,14 +273,8 @@ fn rendered_commands_run_locally_against_redis() {
     assert!(png.bytes().unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
 
     support::unsafe_kill(worker.0.id(), "TERM");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = worker.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "worker ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status =
+        support::wait_exit(&mut worker.0, Duration::from_secs(30)).expect("worker ignored SIGTERM");
     assert!(status.success(), "worker exit: {status}");
 }
 

@@ -15,7 +15,7 @@
 //! So adding a route is its function crate, one row in the table (and its dependency line in
 //! `tsfn/Cargo.toml`), and then whatever these tests name as missing, with the docs.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

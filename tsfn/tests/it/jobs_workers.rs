@@ -3,39 +3,39 @@
 //! (SIGKILL mid-job), giving up after the configured attempts, a series deleted under a queued
 //! job, progress, finishing the job on SIGTERM. Each check runs on each backend.
 
-mod conformance;
-mod support;
+use crate::conformance;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
 use conformance::{submit, wait_job, Start};
-use support::{json, Server, Value, WorkerProc};
+use support::{eventually, json, Server, Value, WorkerProc};
 
 macro_rules! worker_tests {
     ($start:expr) => {
         #[test]
         fn two_worker_processes_share_the_queue() {
-            crate::two_worker_processes_share_the_queue($start);
+            super::two_worker_processes_share_the_queue($start);
         }
         #[test]
         fn a_killed_workers_job_is_finished_by_another_once() {
-            crate::a_killed_workers_job_is_finished_by_another_once($start);
+            super::a_killed_workers_job_is_finished_by_another_once($start);
         }
         #[test]
         fn a_job_fails_after_the_configured_attempts() {
-            crate::a_job_fails_after_the_configured_attempts($start);
+            super::a_job_fails_after_the_configured_attempts($start);
         }
         #[test]
         fn a_series_deleted_under_a_queued_job_fails_it_cleanly() {
-            crate::a_series_deleted_under_a_queued_job_fails_it_cleanly($start);
+            super::a_series_deleted_under_a_queued_job_fails_it_cleanly($start);
         }
         #[test]
         fn sigterm_lets_a_worker_finish_its_job() {
-            crate::sigterm_lets_a_worker_finish_its_job($start);
+            super::sigterm_lets_a_worker_finish_its_job($start);
         }
         #[test]
         fn after_the_grace_a_worker_hands_its_job_back_and_exits_at_once() {
-            crate::after_the_grace_a_worker_hands_its_job_back_and_exits_at_once($start);
+            super::after_the_grace_a_worker_hands_its_job_back_and_exits_at_once($start);
         }
     };
 }
@@ -78,19 +78,18 @@ fn write_block(s: &Server, series: &str, block: i64) {
 }
 
 fn wait_running(s: &Server, id: &str, worker: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let what = format!("job {id} to run on {worker}");
+    eventually(Duration::from_secs(60), &what, || {
         let v = s.get(&format!("/jobs/{id}")).expect(200);
         if v["status"] == "running" && v["worker"] == worker {
-            return v;
+            return Ok(v);
         }
         assert!(
             v["status"] == "queued" || v["status"] == "running",
             "unexpected: {v}"
         );
-        assert!(Instant::now() < deadline, "job never ran on {worker}: {v}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+        Err(v)
+    })
 }
 
 fn store_of(s: &Server) -> String {
@@ -199,19 +198,15 @@ fn sigterm_lets_a_worker_finish_its_job(start: Start) {
     );
     wait_running(&s, &id, "leaving");
     // Progress moves while it runs.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(Duration::from_secs(60), "progress while it runs", || {
         let v = s.get(&format!("/jobs/{id}")).expect(200);
         let p = v["progress"].as_u64().unwrap();
         if v["status"] == "running" && (1..100).contains(&p) {
-            break;
+            return Ok(());
         }
-        assert!(
-            v["status"] == "running" && Instant::now() < deadline,
-            "no progress seen: {v}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+        assert!(v["status"] == "running", "no progress seen: {v}");
+        Err(v)
+    });
     assert!(
         w.terminate(Duration::from_secs(60)),
         "worker did not exit after its job"
@@ -236,16 +231,14 @@ fn after_the_grace_a_worker_hands_its_job_back_and_exits_at_once(start: Start) {
     );
     wait_running(&s, &id, "leaving");
     // Progress 80: the data is loaded and the analysis has started.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
+    eventually(Duration::from_secs(120), "the analysis to start", || {
         let v = s.get(&format!("/jobs/{id}")).expect(200);
         if v["progress"].as_u64().unwrap() >= 80 {
             assert_eq!(v["status"], "running", "{v}");
-            break;
+            return Ok(());
         }
-        assert!(Instant::now() < deadline, "analysis never started: {v}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+        Err(v)
+    });
     let signalled = Instant::now();
     assert!(
         w.terminate(Duration::from_secs(60)),
@@ -287,15 +280,14 @@ fn wait_for<T: std::fmt::Debug>(
     mut probe: impl FnMut() -> T,
     ok: impl Fn(&T) -> bool,
 ) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(Duration::from_secs(60), what, || {
         let v = probe();
         if ok(&v) {
-            return v;
+            Ok(v)
+        } else {
+            Err(format!("{v:?}"))
         }
-        assert!(Instant::now() < deadline, "{what}: still {v:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    })
 }
 
 /// Redis: a live worker's long job is looked at by the other workers once its queue entry has

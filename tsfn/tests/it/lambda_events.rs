@@ -2,7 +2,7 @@
 //! the request type Lambda hands the function, and goes through the function's own handler.
 //! (`route_table.rs` checks the events and the `cargo lambda watch` router against the routes.)
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

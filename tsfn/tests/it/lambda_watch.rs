@@ -5,88 +5,13 @@
 //! DynamoDB Streams event the jobs table would deliver, built from the job's stored item; the
 //! result comes back over HTTP. Then `cargo lambda invoke` sends every sample event in `events/`.
 //! Needs `cargo-lambda` and `moto_server` (scripts/test.sh installs both into .venv). Bounded in
-//! time; the emulator and its function processes are stopped as a process group.
+//! time; the emulator and its function processes are stopped at the end (support/emulator.rs).
 
-mod support;
+use crate::support;
 
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use support::{json, rfc, workspace_root, Value};
-
-/// First use compiles the function binaries under the emulator.
-const READY_TIMEOUT: Duration = Duration::from_secs(600);
-
-struct Emulator {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        // The emulator runs each function through `cargo run`: stop the whole group.
-        support::unsafe_kill(self.child.id(), "TERM");
-        let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{}", self.child.id())])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn require_cargo_lambda() {
-    let ok = Command::new("cargo")
-        .args(["lambda", "--version"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(ok, "cargo-lambda is not installed: run ./scripts/test.sh (it installs it into .venv) or `pip install cargo-lambda`");
-}
-
-fn start(store: &str, env: &[(&str, &str)]) -> Emulator {
-    require_cargo_lambda();
-    let port = free_port();
-    let child = Command::new("cargo")
-        .args([
-            "lambda",
-            "watch",
-            "--ignore-changes",
-            "--invoke-address",
-            "127.0.0.1",
-            "--invoke-port",
-        ])
-        .arg(port.to_string())
-        .current_dir(workspace_root())
-        .env("TSFN_STORE", store)
-        .envs(env.iter().copied())
-        .env("RUST_LOG", "warn")
-        // Nothing the test starts may read the runner's input.
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("spawn cargo lambda watch");
-    Emulator { child, port }
-}
+use support::{emulator, json, rfc, workspace_root, Value};
 
 #[test]
 fn every_route_and_sample_event_under_cargo_lambda() {
@@ -106,21 +31,12 @@ fn every_route_and_sample_event_under_cargo_lambda() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let emu = start(store, &env);
+    let _starting = emulator::starting_functions();
+    let emu = emulator::start(store, &env, &[]);
     let dir = tempfile::tempdir().unwrap();
-    let base = format!("http://127.0.0.1:{}", emu.port);
+    let base = emu.base();
     let http = support::client();
-
-    let deadline = Instant::now() + READY_TIMEOUT;
-    loop {
-        match http.get(format!("{base}/health")).send() {
-            Ok(r) if r.status() == 200 => break,
-            _ if Instant::now() > deadline => {
-                panic!("cargo lambda watch did not serve /health within {READY_TIMEOUT:?}")
-            }
-            _ => std::thread::sleep(Duration::from_millis(500)),
-        }
-    }
+    emu.wait_ready();
 
     let call = |method: &str, path: &str, body: Option<(&str, String)>| -> (u16, Value) {
         let mut rb = http.request(method.parse().unwrap(), format!("{base}{path}"));
@@ -242,7 +158,7 @@ fn every_route_and_sample_event_under_cargo_lambda() {
     let event = json!({"Records": [support::stream_record("INSERT", &id, image, "1")]});
     let file = dir.path().join("stream.json");
     std::fs::write(&file, event.to_string()).unwrap();
-    let resp = invoke(emu.port, "worker", &file);
+    let resp = emu.invoke("worker", &file);
     assert_eq!(resp, json!({"batchItemFailures": []}));
     let (_, v) = call("GET", &format!("/jobs/{id}"), None);
     assert_eq!(v["status"], "succeeded", "{v}");
@@ -253,7 +169,7 @@ fn every_route_and_sample_event_under_cargo_lambda() {
     assert_eq!(v["mean"], 4.5, "{v}");
     // The same record delivered again does not run the job a second time.
     assert_eq!(
-        invoke(emu.port, "worker", &file),
+        emu.invoke("worker", &file),
         json!({"batchItemFailures": []})
     );
     let (_, v) = call("GET", &format!("/jobs/{id}"), None);
@@ -266,7 +182,7 @@ fn every_route_and_sample_event_under_cargo_lambda() {
         .lines()
     {
         let function = name.split('.').next().unwrap();
-        let resp = invoke(emu.port, function, &events.join(format!("{name}.json")));
+        let resp = emu.invoke(function, &events.join(format!("{name}.json")));
         if name == "worker.stream" {
             assert_eq!(resp, json!({"batchItemFailures": []}), "{name}");
             continue;
@@ -286,31 +202,4 @@ fn every_route_and_sample_event_under_cargo_lambda() {
         let status = resp["statusCode"].as_u64().unwrap();
         assert!((200..300).contains(&status), "{function}: {resp}");
     }
-}
-
-/// `cargo lambda invoke FUNCTION --data-file FILE` on the emulator; the function's JSON answer.
-fn invoke(port: u16, function: &str, file: &std::path::Path) -> Value {
-    let out = Command::new("cargo")
-        .args([
-            "lambda",
-            "invoke",
-            function,
-            "--invoke-address",
-            "127.0.0.1",
-            "--invoke-port",
-            &port.to_string(),
-            "--data-file",
-        ])
-        .arg(file)
-        .current_dir(workspace_root())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{function} {}: {text} {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(text.trim()).unwrap_or_else(|_| panic!("{function}: {text}"))
 }

@@ -1,6 +1,8 @@
-//! Test support shared by every suite: start `tsfn serve` as a real process on a free port
-//! against a given store, speak HTTP to it, stop it. Servers bind 127.0.0.1 port 0 and report
-//! the port on their first stdout line; every wait is bounded.
+//! Test support shared by every suite: start `tsfn serve` on a free port against a given store,
+//! as a real process ([`Server::start`] and the constructors beside it) or inside this process
+//! ([`in_process`]), speak HTTP to it, stop it; start a redis-server, moto or `tsfn worker`; wait
+//! for something, bounded ([`eventually`]). Process servers bind 127.0.0.1 port 0 and report
+//! the port on their first stdout line.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -11,6 +13,8 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+pub mod emulator;
+pub mod in_process;
 pub mod sam;
 
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -21,7 +25,11 @@ pub fn tsfn_bin() -> PathBuf {
 }
 
 pub struct Server {
+    /// The `tsfn serve` process, when it is one.
     child: Option<Child>,
+    /// Otherwise what serves it, stopped (or given back) when the server is dropped: a server in
+    /// this process ([`in_process`]) or a turn on the shared emulator ([`emulator::sqlite`]).
+    host: Option<Box<dyn std::any::Any + Send + Sync>>,
     pub base: String,
     pub store: String,
     client: reqwest::blocking::Client,
@@ -150,6 +158,7 @@ impl Server {
             });
         Server {
             child: Some(child),
+            host: None,
             base,
             store: store.to_owned(),
             client: client(),
@@ -210,12 +219,8 @@ impl Server {
             return true;
         };
         unsafe_kill(child.id(), "TERM");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if wait_exit(&mut child, Duration::from_secs(30)).is_some() {
+            return true;
         }
         let _ = child.kill();
         let _ = child.wait();
@@ -233,6 +238,8 @@ impl Drop for Server {
             let _ = c.kill();
             let _ = c.wait();
         }
+        // Before its directory and its Redis go.
+        self.host.take();
     }
 }
 
@@ -240,6 +247,33 @@ fn with_no_seed<'a>(env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut v = vec![("TSFN_SEED", "0")];
     v.extend_from_slice(env);
     v
+}
+
+/// Once this test process is gone, stops the process group `pgid` (SIGTERM, then SIGKILL) and
+/// removes `paths`: for what is started once for the whole run and so never dropped (statics
+/// are not). Returns the watchdog shell, to be kept, never waited (it ends after this process).
+pub fn clean_up_after_this_process(pgid: u32, paths: &[&Path]) -> Child {
+    let paths: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            let p = p.display().to_string();
+            assert!(!p.contains('\''), "{p}");
+            format!("'{p}'")
+        })
+        .collect();
+    let script = format!(
+        "while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill -TERM -{pgid} 2>/dev/null; sleep 5; kill -KILL -{pgid} 2>/dev/null; rm -rf {}",
+        std::process::id(),
+        paths.join(" ")
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn a watchdog")
 }
 
 /// Sends a signal with the system `kill` (keeps the tests free of libc bindings).
@@ -280,6 +314,84 @@ pub fn read_listen_line(
     });
     rx.recv_timeout(timeout)
         .map_err(|_| format!("no listening line within {timeout:?}"))
+}
+
+// ---- waiting ----
+
+/// What a check given to [`eventually`] or [`poll`] returns: done, with a value, or not yet, with
+/// what it saw. `true`/`Some(value)`/`Ok(value)` are done; `false`/`None`/`Err(observation)` are
+/// not yet (an `Err` carries the observation the timeout message shows).
+pub trait Awaited {
+    type Output;
+    fn outcome(self) -> Result<Self::Output, String>;
+}
+
+impl Awaited for bool {
+    type Output = ();
+    fn outcome(self) -> Result<(), String> {
+        if self {
+            Ok(())
+        } else {
+            Err("false".into())
+        }
+    }
+}
+
+impl<T> Awaited for Option<T> {
+    type Output = T;
+    fn outcome(self) -> Result<T, String> {
+        self.ok_or_else(|| "nothing yet".into())
+    }
+}
+
+impl<T, E: std::fmt::Display> Awaited for Result<T, E> {
+    type Output = T;
+    fn outcome(self) -> Result<T, String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+/// Calls `check` until it is done or `timeout` has passed, pausing 5 ms after the first call and
+/// up to 100 ms later on: `Ok(its value)`, or `Err(what it saw last)`. For waits whose timeout is
+/// not a failure (a process that must then be killed); otherwise use [`eventually`].
+pub fn poll<A: Awaited>(
+    timeout: Duration,
+    mut check: impl FnMut() -> A,
+) -> Result<A::Output, String> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let last = match check().outcome() {
+            Ok(v) => return Ok(v),
+            Err(last) => last,
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(last);
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+/// Waits until `check` is done, at most `timeout`, and returns its value; panics naming `what`
+/// was awaited and the last observation when it never is. Every bounded wait of the suites
+/// goes through here.
+#[track_caller]
+pub fn eventually<A: Awaited>(
+    timeout: Duration,
+    what: &str,
+    check: impl FnMut() -> A,
+) -> A::Output {
+    match poll(timeout, check) {
+        Ok(v) => v,
+        Err(last) => panic!("gave up after {timeout:?} waiting for {what}; last seen: {last}"),
+    }
+}
+
+/// Waits (bounded) for a child process to exit: its status, or `None` if it is still running.
+pub fn wait_exit(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    poll(timeout, || child.try_wait().ok().flatten()).ok()
 }
 
 /// A redis-server of the test's own: loopback, a free port, its own directory, AOF on.
@@ -333,15 +445,8 @@ impl RedisProc {
                 panic!("cannot start redis-server ({e}): run ./scripts/test.sh, which installs it")
             });
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.answers() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not answer on port {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let what = format!("redis-server to answer PING on port {}", self.port);
+        eventually(Duration::from_secs(20), &what, || self.answers());
     }
 
     pub fn pid(&self) -> u32 {
@@ -378,12 +483,8 @@ impl RedisProc {
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             unsafe_kill(c.id(), "TERM");
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            if wait_exit(&mut c, Duration::from_secs(20)).is_some() {
+                return;
             }
             let _ = c.kill();
             let _ = c.wait();
@@ -400,12 +501,13 @@ impl Drop for RedisProc {
     }
 }
 
-/// moto's DynamoDB-compatible server on a free loopback port, one per test binary, stopped when
-/// the binary exits (it is started with a parent-death watchdog).
+/// moto's DynamoDB-compatible server on a free loopback port, one per test run, stopped when the
+/// test binary exits (it is started with a parent-death watchdog). A test rerun in a child
+/// process ([`rerun_in_child`]) uses its parent's.
 pub struct Moto {
     pub port: u16,
     /// The watchdog shell; kept so the handle is owned, never waited (it ends with this process).
-    _watchdog: Child,
+    _watchdog: Option<Child>,
 }
 
 impl Moto {
@@ -490,9 +592,19 @@ pub fn stream_record(event_name: &str, id: &str, new_image: Value, sequence: &st
     })
 }
 
+static MOTO: std::sync::OnceLock<Moto> = std::sync::OnceLock::new();
+
 pub fn moto() -> &'static Moto {
-    static MOTO: std::sync::OnceLock<Moto> = std::sync::OnceLock::new();
     MOTO.get_or_init(|| {
+        if let Some(port) = std::env::var("TSFN_TEST_MOTO_PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+        {
+            return Moto {
+                port,
+                _watchdog: None,
+            };
+        }
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let server = which("moto_server").unwrap_or_else(|| panic!("moto_server not found: run ./scripts/test.sh (it installs moto[server] into .venv)"));
         // The shell watches this test process and stops moto when it is gone.
@@ -507,14 +619,14 @@ pub fn moto() -> &'static Moto {
             .stdin(Stdio::null())
             .spawn()
             .expect("spawn moto_server");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        eventually(
+            Duration::from_secs(60),
+            &format!("moto_server to listen on {port}"),
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        );
         Moto {
             port,
-            _watchdog: watchdog,
+            _watchdog: Some(watchdog),
         }
     })
 }
@@ -530,6 +642,43 @@ pub fn which(cmd: &str) -> Option<PathBuf> {
             .map(|p| p.join(cmd))
             .find(|p| p.exists())
     })
+}
+
+// ---- one test in a process of its own ----
+
+/// Runs the test `path` (`module::test`, as `module_path!()` and the name give it) again in a
+/// child process of this test binary, with `env` added to its environment, and asserts it passed;
+/// returns `true` in the parent, which has nothing left to do, and `false` in the child, which
+/// runs the test's body.
+///
+/// For tests of code that reads the environment while they run: the AWS SDK reads its endpoint
+/// and credentials from it, and setting variables in this process, whose other tests run on
+/// other threads and start processes that inherit them, would race with those tests. The child
+/// uses this process's moto server.
+pub fn rerun_in_child(path: &str, env: &[(&str, &str)]) -> bool {
+    let name = path.split_once("::").map_or(path, |(_crate, rest)| rest);
+    if std::env::var("TSFN_TEST_CHILD").is_ok_and(|n| n == name) {
+        return false;
+    }
+    let mut cmd = Command::new(std::env::current_exe().expect("this test binary"));
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("TSFN_TEST_CHILD", name)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null());
+    if let Some(moto) = MOTO.get() {
+        cmd.env("TSFN_TEST_MOTO_PORT", moto.port.to_string());
+    }
+    let out = cmd.output().expect("run this test binary again");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{name} in its own process: {}\n---- stdout ----\n{stdout}\n---- stderr ----\n{stderr}",
+        out.status
+    );
+    true
 }
 
 /// A `tsfn worker` process against a store.
@@ -575,12 +724,8 @@ impl WorkerProc {
             return true;
         };
         unsafe_kill(c.id(), "TERM");
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = c.try_wait() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if wait_exit(&mut c, within).is_some() {
+            return true;
         }
         let _ = c.kill();
         let _ = c.wait();

@@ -6,7 +6,7 @@
 //! checked against the route table by `route_table.rs`. `cfn-lint` checks the template's
 //! CloudFormation/SAM validity (scripts/test.sh runs it).
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,8 +1,8 @@
 //! The user guide (`docs/user-guide.md`) is tested in two ways:
 //!
 //! - its `sh` blocks, joined in order into one bash script (`set -Eeuo pipefail`, `TSFN` exported),
-//!   run against a live `tsfn serve` on a fresh SQLite file with the bundled dataset, and must
-//!   exit 0 within a bounded time;
+//!   run against a live `tsfn serve` (in this process: the script needs only HTTP) on a fresh
+//!   SQLite file with the bundled dataset, and must exit 0 within a bounded time;
 //! - it must document everything: each route of the router under a heading `METHOD PATH` whose
 //!   section has a `curl` example with that method on that path, a Python example and a response;
 //!   each job kind under its own heading, with an example that submits it and a params table
@@ -12,14 +12,14 @@
 //! A third test feeds these checks guides with a part removed or changed and expects them to
 //! complain, so none of them can pass vacuously.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{which, workspace_root, Server};
+use support::{in_process, which, workspace_root};
 use tsfn::routes::ROUTES;
 use tsfn_shared::jobs::spec::KINDS;
 use tsfn_shared::jobs::Kind;
@@ -683,21 +683,18 @@ fn run_script(
         .process_group(0)
         .spawn()
         .expect("spawn bash");
-    let deadline = Instant::now() + timeout;
-    let (ok, timed_out) = loop {
-        if let Some(status) = child.try_wait().expect("wait for bash") {
-            break (status.success(), false);
-        }
-        if Instant::now() >= deadline {
+    let exited = support::poll(timeout, || child.try_wait().expect("wait for bash"));
+    let (ok, timed_out) = match exited {
+        Ok(status) => (status.success(), false),
+        Err(_) => {
             // The script and everything it started (curl, sleep, python3).
             let _ = Command::new("kill")
                 .args(["-KILL", "--", &format!("-{}", child.id())])
                 .status();
             let _ = child.kill();
             let _ = child.wait();
-            break (false, true);
+            (false, true)
         }
-        std::thread::sleep(Duration::from_millis(50));
     };
     let read =
         |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
@@ -735,7 +732,7 @@ fn guide_examples_run_against_a_live_server() {
     // caller's environment says).
     let data = tempfile::tempdir().expect("tempdir");
     let store = format!("sqlite://{}", data.path().join("tsfn.db").display());
-    let server = Server::start(&store, &[("TSFN_SEED", "1"), ("TSFN_WORKERS", "2")]);
+    let server = in_process::start(&store, &[("TSFN_SEED", "1"), ("TSFN_WORKERS", "2")]);
 
     let work = tempfile::tempdir().expect("tempdir");
     let path = work.path().join("user-guide-examples.sh");

@@ -2,8 +2,7 @@
 //! (support/dynamo_proxy.py): tables that DynamoDB is still creating, and an endpoint that stops
 //! answering in the middle of a bulk write.
 
-mod conformance;
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -23,7 +22,7 @@ impl Proxy {
     fn start() -> Proxy {
         let python = which("python3").expect("python3 (the test venv's)");
         let mut child = Command::new(python)
-            .arg(workspace_root().join("tsfn/tests/support/dynamo_proxy.py"))
+            .arg(workspace_root().join("tsfn/tests/it/support/dynamo_proxy.py"))
             .arg(format!("http://127.0.0.1:{}", moto().port))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

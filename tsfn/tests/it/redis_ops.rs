@@ -1,28 +1,22 @@
 //! Redis in operation: an outage (503 with a clear message while Redis is down, recovery without
 //! restarting tsfn, no acknowledged write lost) and concurrent writers.
 
-mod conformance;
-mod support;
+use crate::conformance;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
-use support::{json, Server};
+use support::{eventually, json, Server};
 
 fn wait_status(s: &Server, path: &str, status: u16, within: Duration) -> support::Resp {
-    let deadline = Instant::now() + within;
-    loop {
+    eventually(within, &format!("{path} to answer {status}"), || {
         let r = s.get(path);
         if r.status == status {
-            return r;
+            Ok(r)
+        } else {
+            Err(format!("{} {}", r.status, r.text()))
         }
-        assert!(
-            Instant::now() < deadline,
-            "{path} did not answer {status} within {within:?}: {} {}",
-            r.status,
-            r.text()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    })
 }
 
 #[test]
@@ -357,17 +351,19 @@ fn an_outage_is_logged_when_it_starts_and_ends_not_per_request() {
     assert_eq!(failed, 2000, "every request fails while Redis is down");
 
     s.redis.as_mut().unwrap().restart();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = s.get("/ready");
-        if r.status == 200 {
-            break;
-        }
-        r.expect_error(503, None);
-        failed += 1;
-        assert!(Instant::now() < deadline, "not ready again: {}", r.text());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually(
+        Duration::from_secs(30),
+        "/ready to answer 200 again",
+        || {
+            let r = s.get("/ready");
+            if r.status == 200 {
+                return Ok(());
+            }
+            r.expect_error(503, None);
+            failed += 1;
+            Err(r.text())
+        },
+    );
     let outage = started.elapsed();
 
     let log = s.log();

@@ -8,7 +8,7 @@
 //!   variable and what it accepts, before it listens; an empty variable counts as unset; a flag
 //!   wins over its variable, before or after the command.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Output, Stdio};

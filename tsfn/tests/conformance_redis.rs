@@ -1,8 +1,0 @@
-//! The conformance suite on the Redis backend, each test against its own redis-server.
-
-mod conformance;
-mod support;
-
-mod redis {
-    crate::conformance_tests!(crate::support::Server::redis);
-}
