@@ -37,10 +37,14 @@ pub(super) fn encode(points: &[Point], out: &mut Vec<u8>) {
     out.extend_from_slice(&vs);
 }
 
-/// The points of a payload (holding `count`) up to the first one after `until`: timestamps
-/// are decoded a batch of 256 at a time until one passes `until`, then only as many values, so
-/// a range ending early in a chunk does not pay for the rest of it.
-pub(super) fn decode(payload: &[u8], count: usize, until: i64) -> Result<Vec<Point>, String> {
+/// The points of a payload (holding `count`), or a prefix of them: timestamps are decoded a
+/// batch of 256 at a time until `enough` says the times so far suffice, then only as many
+/// values, so a range ending early in a chunk does not pay for the rest of it.
+pub(super) fn decode(
+    payload: &[u8],
+    count: usize,
+    enough: impl Fn(&[i64]) -> bool,
+) -> Result<Vec<Point>, String> {
     let (len, rest) = payload
         .split_first_chunk::<4>()
         .ok_or("its payload is cut short")?;
@@ -60,7 +64,7 @@ pub(super) fn decode(payload: &[u8], count: usize, until: i64) -> Result<Vec<Poi
             return Err("its timestamps are cut short".into());
         }
         read = end;
-        if times[read - 1] > until {
+        if enough(&times[..read]) {
             break;
         }
     }

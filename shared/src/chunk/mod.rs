@@ -135,16 +135,17 @@ impl Chunk {
 
     /// All its points, ascending.
     pub fn points(&self) -> Result<Vec<Point>> {
-        self.points_until(i64::MAX)
+        self.points_until(|_| false)
     }
 
-    /// Its points up to (at least) the first one after `until`: decoding stops there.
-    fn points_until(&self, until: i64) -> Result<Vec<Point>> {
+    /// Its points up to (at least) where `enough` says the times decoded so far suffice:
+    /// decoding stops there.
+    fn points_until(&self, enough: impl Fn(&[i64]) -> bool) -> Result<Vec<Point>> {
         let s = &self.summary;
         if s.count == 1 {
             return Ok(vec![s.first]);
         }
-        let points = codec::decode(&self.bytes[HEADER_LEN..], s.count as usize, until)
+        let points = codec::decode(&self.bytes[HEADER_LEN..], s.count as usize, enough)
             .map_err(|e| corrupt(&e))?;
         let whole = points.len() == s.count as usize;
         if points.first() != Some(&s.first) || whole && points.last() != Some(&s.last) {
@@ -158,10 +159,19 @@ impl Chunk {
 
     /// Its points inside `range`, ascending.
     pub fn points_in(&self, range: Range) -> Result<Vec<Point>> {
-        if self.within(range) {
+        self.first_points_in(range, usize::MAX)
+    }
+
+    /// Its first `n` points (or more) inside `range`, ascending: decoding stops once it has
+    /// them, or has passed the range's end.
+    pub fn first_points_in(&self, range: Range, n: usize) -> Result<Vec<Point>> {
+        if self.within(range) && n >= self.len() {
             return self.points();
         }
-        let mut points = self.points_until(range.hi())?;
+        let (lo, hi) = (range.lo(), range.hi());
+        let mut points = self.points_until(|t| {
+            t.last().is_some_and(|&last| last > hi) || t.len() - t.partition_point(|&x| x < lo) >= n
+        })?;
         let lo = points.partition_point(|p| p.t < range.lo());
         let hi = points.partition_point(|p| p.t <= range.hi());
         points.truncate(hi);

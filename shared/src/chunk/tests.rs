@@ -98,6 +98,10 @@ proptest! {
             .filter(|p| p.t >= range.lo() && p.t <= range.hi())
             .collect();
         prop_assert_eq!(bits(&chunk.points_in(range).unwrap()), bits(&want));
+        let n = 1 + a.index(300);
+        let first = chunk.first_points_in(range, n).unwrap();
+        prop_assert!(first.len() >= n.min(want.len()));
+        prop_assert_eq!(bits(&first), bits(&want[..first.len()]));
     }
 
     /// Garbage never panics: it is read as an error (or, by chance, as some chunk).

@@ -39,6 +39,20 @@ impl Piece {
         }
     }
 
+    /// Its first `n` points (or more) inside the range, ascending, decoding no further than that.
+    pub fn first_points(&self, n: usize) -> Result<Vec<Point>> {
+        match self {
+            Piece::Whole(c) => c.first_points_in(
+                Range {
+                    from: None,
+                    to: None,
+                },
+                n,
+            ),
+            Piece::Cut(c, range) => c.first_points_in(*range, n),
+        }
+    }
+
     /// The summary of its points inside the range (`None`: it has none there).
     pub fn summary(&self) -> Result<Option<Summary>> {
         match self {
@@ -262,10 +276,16 @@ pub async fn points(store: &dyn Store, id: &SeriesId, q: &PointsQuery) -> Result
     let mut points = Vec::with_capacity(want.min(65_536));
     'read: while let Some(pieces) = scan.next_pieces().await? {
         for piece in pieces {
-            let mut more = piece.points()?;
-            if q.order == Order::Desc {
-                more.reverse();
-            }
+            // Upwards, a chunk is decoded only as far as the page needs; downwards it is read
+            // from its start to its end (the codec only runs forwards).
+            let mut more = match q.order {
+                Order::Asc => piece.first_points(want - points.len())?,
+                Order::Desc => {
+                    let mut all = piece.points()?;
+                    all.reverse();
+                    all
+                }
+            };
             more.truncate(want - points.len());
             points.append(&mut more);
             if points.len() == want {
