@@ -342,6 +342,10 @@ fn bodies_write_a_few_chunk_items() {
     let series_bulk = writes(&proxy, &series);
     assert_eq!(series_bulk.2, 10, "one series update per body");
     let bulk_units = last.3 + series_bulk.3;
+    let stored = proxy.counters()["stored_bytes"][&points].as_i64().unwrap();
+    let per_point = stored as f64 / (10 * per_body) as f64;
+    println!("stored chunk items: {stored} bytes, {per_point:.2} bytes per point");
+    assert!(per_point < 2.5, "{per_point} bytes per point");
     assert_eq!(s.get("/series/bulk").expect(200)["count"], 10 * per_body);
     let stats = s.get("/series/bulk/stats").expect(200);
     assert_eq!(stats["last"]["v"], walk.v);

@@ -13,7 +13,8 @@ write actions that succeeded (Put, Delete, Update, by any write call) and the wr
 units they imply from the items' sizes as DynamoDB measures them (attribute names plus values;
 1 unit per started KB of each item, twice that inside a transaction). A Delete costs the size
 of the item it deletes, taken from the last Put of that key seen here (1 KB when unseen); an
-Update, 1 KB (the series item it updates is a few hundred bytes).
+Update, 1 KB (the series item it updates is a few hundred bytes). `stored_bytes`: per table, the
+sizes of the items put here and not deleted since (by key), as DynamoDB counts item sizes.
 It exits when its stdin closes, so it never outlives the test that started it.
 """
 
@@ -127,7 +128,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_control":
             with lock:
-                body = json.dumps(counters).encode()
+                stored = {}
+                for (table, _), size in item_sizes.items():
+                    stored[table] = stored.get(table, 0) + size
+                body = json.dumps({**counters, "stored_bytes": stored}).encode()
             return self.reply(200, [("Content-Type", "application/json")], body)
         self.forward(b"")
 

@@ -7,10 +7,13 @@
 //!   count) and `ver` (its version: chunk transactions so far);
 //! - `PREFIX-points`: partition `s` (series id), sort `t`: one item per chunk (`crate::chunk`),
 //!   `t` its first time, `c` its bytes (binary; every double kept bit for bit), `n` its point
-//!   count, `e` its last time. A chunk of 2,048 points of typical data is about 4 KB, and at most
-//!   about 33 KB (incompressible values), well under the 400 KB item limit. Items of earlier
-//!   versions, one per point (`v`: the value's 8 bytes, big-endian, or an older number), are read
-//!   as one-point chunks, which they are; `tsfn init-store` compacts them (`compact`);
+//!   count, `e` its last time. A chunk of 2,048 points of typical data is about 3 KB, and at most
+//!   about 33 KB (times and values that do not compress), well under the 400 KB item limit.
+//!   Items of earlier versions, one per point (`v`: the value's 8 bytes, big-endian, or an older
+//!   number), are read as one-point chunks, which they are (a read gathers a run of them into
+//!   one chunk in memory); `tsfn init-store` compacts them (`compact`). A series item of earlier
+//!   versions has no `ver` (version 0) and no `n` (counted from the items until `init-store`
+//!   records it);
 //! - `PREFIX-jobs`: key `id`; the job record, `ix` (`{created:015}|{id}`) and `g` = "job", with
 //!   the indexes `by_status` (status, ix) and `all` (g, ix) for listings, and a stream of new
 //!   images that triggers the worker function;
