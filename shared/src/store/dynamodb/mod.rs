@@ -36,7 +36,12 @@
 //! A Query is read-committed item by item, not a snapshot: a read that races a transaction
 //! re-chunking the same span can see part of it. Reads that find chunks overlapping read
 //! again; one that misses a chunk of the racing write sees, for that moment, the points the
-//! write moved to it missing.
+//! write moved to it missing. A writer's own read has the same window in principle: DynamoDB
+//! applies a committed transaction to its items one by one, so a writer whose GetItem already
+//! sees the other's version but whose Query does not yet see one of its new chunks would plan
+//! without it and pass the version check. That needs the two reads to fall inside the other
+//! transaction's commit phase (milliseconds); closing it would take TransactGetItems of keys a
+//! Query has to find first. Every other interleaving fails the check and plans again.
 //!
 //! Its parts: `conn` (the client, table names, errors), `codec` (attribute values, chunk items,
 //! the job decoder), `series`, `points`, `jobs`, `results` (one table each), `schema` and
