@@ -33,7 +33,9 @@ pub struct Route {
 /// grants each function exactly these (IAM policies in `infra/aws/template.yaml`), so this is the
 /// store access that needs writing down. SQLite and Redis have no per-function permissions.
 /// Taken from the handlers' store calls and `shared/src/store/dynamodb/`: a new
-/// store call on a route's path belongs in its row.
+/// store call on a route's path belongs in its row. Actions inside a TransactWriteItems call
+/// are listed as what IAM grants them as: `PutItem`, `DeleteItem`, `UpdateItem` (and
+/// `ConditionCheckItem`); there is no TransactWriteItems permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreCall {
     /// The table, as the backend names it after `dynamodb://PREFIX-`: `series`, `points`, `jobs`,
@@ -61,20 +63,21 @@ const fn index_call(table: &'static str, action: &'static str) -> StoreCall {
     }
 }
 
-/// get_series, query/range and stats: GetItem of the series, Query of its points.
+/// get_series, query/range and stats: GetItem of the series (its count; and whether it exists
+/// when a range holds no chunk), Queries of its chunks (first, last, and those of a range).
 const READ_SERIES: &[StoreCall] = &[call("series", "GetItem"), call("points", "Query")];
-/// write_points: conditional PutItem (create), BatchWriteItem of points, UpdateItem (updated).
+/// write_points and delete_points: GetItem of the series (its version), Queries of the chunks
+/// the body or range touches, then TransactWriteItems: Put and Delete of chunks, and an Update
+/// of the series item that checks and moves its version, keeps its count and creates it when
+/// missing.
 const WRITE_POINTS: &[StoreCall] = &[
-    call("series", "PutItem"),
-    call("series", "UpdateItem"),
-    call("points", "BatchWriteItem"),
-];
-/// delete_points: GetItem of the series, Query of the keys, BatchWriteItem of deletions.
-const DELETE_POINTS: &[StoreCall] = &[
     call("series", "GetItem"),
+    call("series", "UpdateItem"),
     call("points", "Query"),
-    call("points", "BatchWriteItem"),
+    call("points", "PutItem"),
+    call("points", "DeleteItem"),
 ];
+const DELETE_POINTS: &[StoreCall] = WRITE_POINTS;
 
 macro_rules! route {
     ($krate:ident, $name:literal, $store:expr) => {
@@ -94,24 +97,31 @@ pub static ROUTES: &[Route] = &[
         "series-list",
         &[call("series", "Scan"), call("points", "Query")]
     ),
+    // A conditional PutItem creating the series (with its count and version), or UpdateItem of
+    // an existing one's metadata; then get_series.
     route!(
         series_put,
         "series-put",
         &[
+            call("series", "PutItem"),
             call("series", "UpdateItem"),
             call("series", "GetItem"),
             call("points", "Query"),
         ]
     ),
     route!(series_get, "series-get", READ_SERIES),
+    // GetItem of the series (its version), Query of its chunks' keys, then TransactWriteItems of
+    // chunk Deletes with an Update of the series item (version, count), the last with the
+    // series item's Delete instead.
     route!(
         series_delete,
         "series-delete",
         &[
             call("series", "GetItem"),
+            call("series", "UpdateItem"),
             call("series", "DeleteItem"),
             call("points", "Query"),
-            call("points", "BatchWriteItem"),
+            call("points", "DeleteItem"),
         ]
     ),
     route!(points_write, "points-write", WRITE_POINTS),

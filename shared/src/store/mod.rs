@@ -7,11 +7,12 @@
 //!   (so no backend rejects a point it was given), and creates the series when missing. Every
 //!   finite f64 comes back bit for bit, -0.0 included;
 //! - a body whose write fails part-way is not all or nothing everywhere: SQLite writes it in one
-//!   transaction (all or nothing); Redis in atomic scripts of 20,000 points (so a body of at most
-//!   that many is all or nothing); DynamoDB in batches of 25. A failure that may leave part of a
-//!   body written is an `Unavailable` whose message says so and that resending is safe, which it
-//!   is because rewriting a point is idempotent. Concurrent writes of the same `t`: the last one
-//!   wins per point (SQLite, and Redis up to 20,000 points, also keep each body whole);
+//!   transaction and Redis in one script (all or nothing); DynamoDB in transactions of at most
+//!   100 items and 4 MB (a body whose changes fit one is all or nothing). A failure that may leave
+//!   part of a body written is an `Unavailable` whose message says so and that resending is
+//!   safe, which it is because rewriting a point is idempotent. Concurrent writes of the same
+//!   `t`: the last one wins per point (and each body, or each DynamoDB transaction, is applied
+//!   whole);
 //! - `updated` is when the metadata was last written (`put_series`, or the write that created the
 //!   series); point writes and deletes leave it alone;
 //! - reads of a missing series return `Error::NotFound`, never an empty success.
@@ -20,7 +21,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::chunk::{self, Chunk};
+use crate::chunk::Chunk;
 use crate::error::{Error, Result};
 use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
@@ -78,36 +79,7 @@ pub trait Store: Send + Sync + 'static {
         range: Range,
         order: Order,
         max: usize,
-    ) -> Result<Vec<Chunk>> {
-        // Until every backend keeps chunks, one that stores a record per point reads a page
-        // and hands it over as chunks.
-        let mut points = self
-            .query_points(id, range, order, max * chunk::MAX_POINTS)
-            .await?;
-        if order == Order::Desc {
-            points.reverse();
-        }
-        let mut chunks: Vec<Chunk> = points
-            .chunks(chunk::MAX_POINTS)
-            .map(Chunk::encode)
-            .collect();
-        if order == Order::Desc {
-            chunks.reverse();
-        }
-        Ok(chunks)
-    }
-
-    /// At most `limit` points of `range` in `order` (backends that keep a record per point).
-    async fn query_points(
-        &self,
-        id: &SeriesId,
-        range: Range,
-        order: Order,
-        limit: usize,
-    ) -> Result<Vec<Point>> {
-        let _ = (id, range, order, limit);
-        unreachable!("a chunked store reads through read_chunks")
-    }
+    ) -> Result<Vec<Chunk>>;
 
     async fn get_point(&self, id: &SeriesId, t: i64) -> Result<Option<Point>> {
         let range = Range {

@@ -82,6 +82,9 @@ where
         (_, Some("ResourceNotFoundException")) => Error::Unavailable(format!(
             "dynamodb table missing (create the tables with `tsfn init-store`): {text}"
         )),
+        (_, Some("TransactionConflictException")) => Error::Unavailable(format!(
+            "dynamodb: the item is being changed by a transaction in progress, try again: {text}"
+        )),
         (_, Some(c))
             if c.contains("Throttl")
                 || c == "ProvisionedThroughputExceededException"

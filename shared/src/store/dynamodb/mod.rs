@@ -3,29 +3,52 @@
 //!
 //! Tables (created by the SAM template in production, or by `tsfn init-store`; never on a request
 //! path):
-//! - `PREFIX-series`: key `id`; `meta` (JSON), `created`, `updated`;
-//! - `PREFIX-points`: partition `s` (series id), sort `t` (ms); `v`, the value's 8 bytes (IEEE 754,
-//!   big-endian) as a binary attribute: a DynamoDB number holds only 38 digits between 1e-130 and
-//!   1e126 and has no -0, so it cannot give back every double bit for bit. A range is one Query
-//!   (`s = :s AND t BETWEEN :lo AND :hi`) paged with `LastEvaluatedKey`;
+//! - `PREFIX-series`: key `id`; `meta` (JSON), `created`, `updated`, `n` (the series' point
+//!   count) and `ver` (its version: chunk transactions so far);
+//! - `PREFIX-points`: partition `s` (series id), sort `t`: one item per chunk (`crate::chunk`),
+//!   `t` its first time, `c` its bytes (binary; every double kept bit for bit), `n` its point
+//!   count, `e` its last time. A chunk of 1,024 points of typical data is about 1.7 KB, and at
+//!   most about 17 KB (times and values that do not compress), well under the 400 KB item limit.
+//!   Items of earlier versions, one per point (`v`: the value's 8 bytes, big-endian, or an older
+//!   number), are read as one-point chunks, which they are (a read gathers a run of them into
+//!   one chunk in memory); `tsfn init-store` compacts them (`compact`). A series item of earlier
+//!   versions has no `ver` (version 0) and no `n` (counted from the items until `init-store`
+//!   records it);
 //! - `PREFIX-jobs`: key `id`; the job record, `ix` (`{created:015}|{id}`) and `g` = "job", with
 //!   the indexes `by_status` (status, ix) and `all` (g, ix) for listings, and a stream of new
 //!   images that triggers the worker function;
 //! - `PREFIX-results`: partition `id`, sort `part`; results in parts of at most 350 KB, so
 //!   results above the 400 KB item limit work.
 //!
-//! Writes use BatchWriteItem in chunks of 25, several in flight, retrying unprocessed items with
-//! backoff; nothing is dropped silently. A body of points is therefore not one transaction:
-//! concurrent bodies writing the same timestamps end with the last write of each point, and a
-//! write that fails part-way (throttling after every retry, the endpoint lost) answers 503 saying
-//! how many points were written; rewriting a point is idempotent, so sending the body again is
-//! safe. Status changes are conditional writes (compare-and-set).
+//! A range is two consistent Queries: the last chunk starting at or before its start
+//! (descending, `Limit` 1) and the chunks starting inside it, paged with `LastEvaluatedKey`.
+//! Writes and deletes read the series item (its `ver`) and then the chunks they touch, plan
+//! (`chunk::plan_write`, `plan_delete`) and commit with TransactWriteItems: the chunks' Puts and
+//! Deletes and an Update of the series item that checks `ver` is unchanged, increments it and
+//! keeps `n` (compare and set). A writer that lost to a concurrent one plans again after a short
+//! random pause, for up to 10 s, then answers 503 saying nothing was written. A transaction holds
+//! at most 100 items and 4 MB, so a body whose changes need more (more than about 98,000 points
+//! appended, or a body spread over many stored chunks) is committed in several, each complete
+//! by itself: such a body that fails part-way answers 503 saying how many of its points were
+//! written and that sending it again is safe (rewriting a point is idempotent); a body that fits
+//! one transaction is all or nothing. Job status changes are conditional writes too.
 //!
-//! Its parts: `conn` (the client, table names, errors), `codec` (attribute values, the job
-//! decoder), `series`, `points`, `jobs`, `results` (one table each) and `schema` (`init-store`);
-//! the `Store` below composes them.
+//! A Query is read-committed item by item, not a snapshot: a read that races a transaction
+//! re-chunking the same span can see part of it. Reads that find chunks overlapping read
+//! again; one that misses a chunk of the racing write sees, for that moment, the points the
+//! write moved to it missing. A writer's own read has the same window in principle: DynamoDB
+//! applies a committed transaction to its items one by one, so a writer whose GetItem already
+//! sees the other's version but whose Query does not yet see one of its new chunks would plan
+//! without it and pass the version check. That needs the two reads to fall inside the other
+//! transaction's commit phase (milliseconds); closing it would take TransactGetItems of keys a
+//! Query has to find first. Every other interleaving fails the check and plans again.
+//!
+//! Its parts: `conn` (the client, table names, errors), `codec` (attribute values, chunk items,
+//! the job decoder), `series`, `points`, `jobs`, `results` (one table each), `schema` and
+//! `compact` (`init-store`); the `Store` below composes them.
 
 mod codec;
+mod compact;
 mod conn;
 mod jobs;
 mod points;
@@ -36,7 +59,8 @@ mod series;
 use async_trait::async_trait;
 
 use self::conn::{aws_err, Db};
-use super::{not_found, SeriesPut, Store};
+use super::{SeriesPut, Store};
+use crate::chunk::Chunk;
 use crate::error::Result;
 use crate::jobs::{Claim, Claimed, Job, JobResult, JobStatus, ListCursor, Outcome, Removal};
 use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
@@ -58,8 +82,9 @@ impl DynamoStore {
         })
     }
 
-    /// Creates the tables unless they exist (`tsfn init-store`) and waits until they can be
-    /// used; `say` gets a line per table created and per state waited for.
+    /// Creates the tables unless they exist (`tsfn init-store`), waits until they can be used,
+    /// then compacts what earlier versions wrote (per-point items into chunks, point counts);
+    /// `say` gets a line per table created, per state waited for and per series compacted.
     pub async fn init(&self, say: &mut (dyn for<'a> FnMut(&'a str) + Send)) -> Result<()> {
         for t in schema::init_tables(&self.db).await? {
             say(&format!("created table {t}"));
@@ -67,28 +92,7 @@ impl DynamoStore {
         // DynamoDB answers CreateTable at once and builds the table (and its indexes) after.
         schema::wait_active(&self.db, schema::ACTIVE_WAIT, true, say).await?;
         say("every table and index is ACTIVE");
-        Ok(())
-    }
-
-    /// Points of one series in `[lo, hi]`; `NotFound` when none came back and the series does
-    /// not exist (asked only then, so the common case is one Query).
-    async fn range(
-        &self,
-        id: &SeriesId,
-        lo: i64,
-        hi: i64,
-        order: Order,
-        limit: usize,
-    ) -> Result<Vec<Point>> {
-        let points = if limit == 0 {
-            Vec::new()
-        } else {
-            points::page(&self.db, id.as_str(), lo, hi, order, limit).await?
-        };
-        if points.is_empty() && series::item(&self.db, id.as_str()).await?.is_none() {
-            return Err(not_found(id));
-        }
-        Ok(points)
+        compact::all(&self.db, say).await
     }
 }
 
@@ -130,31 +134,22 @@ impl Store for DynamoStore {
     }
 
     async fn write_points(&self, id: &SeriesId, points: Vec<Point>, now: i64) -> Result<bool> {
-        let created = series::create_if_missing(&self.db, id, now).await?;
         // `updated` is when the metadata was last written, so point writes leave it alone.
-        points::write(&self.db, id.as_str(), &points).await?;
-        Ok(created)
+        points::write(&self.db, id, &points, now).await
     }
 
-    async fn query_points(
+    async fn read_chunks(
         &self,
         id: &SeriesId,
         range: Range,
         order: Order,
-        limit: usize,
-    ) -> Result<Vec<Point>> {
-        self.range(id, range.lo(), range.hi(), order, limit).await
-    }
-
-    async fn get_point(&self, id: &SeriesId, t: i64) -> Result<Option<Point>> {
-        Ok(self.range(id, t, t, Order::Asc, 1).await?.pop())
+        max: usize,
+    ) -> Result<Vec<Chunk>> {
+        points::read(&self.db, id, range, order, max).await
     }
 
     async fn delete_points(&self, id: &SeriesId, range: Range) -> Result<u64> {
-        if series::item(&self.db, id.as_str()).await?.is_none() {
-            return Err(not_found(id));
-        }
-        points::delete(&self.db, id.as_str(), range.lo(), range.hi()).await
+        points::delete(&self.db, id, range).await
     }
 
     async fn create_job(&self, job: &Job) -> Result<()> {

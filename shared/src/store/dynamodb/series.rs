@@ -1,11 +1,14 @@
-//! The `series` table: key `id`; `meta` (JSON), `created`, `updated`. Counts and first and last
-//! timestamps come from the points table.
+//! The `series` table: key `id`; `meta` (JSON), `created`, `updated`, `n` (points) and `ver`
+//! (chunk transactions so far, what writers compare and set). First and last timestamps come
+//! from the points table; so does the count of a series of earlier versions that has no `n`
+//! yet (`tsfn init-store` records it).
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::codec::{get_n, get_s, n, s, Item};
 use super::conn::{aws_err, is_condition_failed, Db};
-use super::points;
+use super::points::{self, Tries};
 use crate::error::{Error, Result};
 use crate::model::{SeriesId, SeriesInfo, SeriesMeta};
 use crate::store::SeriesPut;
@@ -21,7 +24,7 @@ async fn info(d: &Db, item: Item) -> Result<SeriesInfo> {
         .to_owned();
     let meta: SeriesMeta = serde_json::from_str(get_s(&item, "meta").unwrap_or("{}"))
         .map_err(|e| Error::Internal(format!("corrupt metadata of {id}: {e}")))?;
-    let (count, first, last) = points::stats(d, &id).await?;
+    let (count, first, last) = points::stats(d, &id, &item).await?;
     Ok(SeriesInfo {
         id: SeriesId::parse(&id)?,
         meta,
@@ -69,62 +72,59 @@ pub(super) async fn get(d: &Db, id: &SeriesId) -> Result<Option<SeriesInfo>> {
 
 pub(super) async fn put(d: &Db, id: &SeriesId, meta: &SeriesMeta, now: i64) -> Result<SeriesPut> {
     let json = serde_json::to_string(meta).map_err(|e| Error::Internal(e.to_string()))?;
-    let out = d
+    // A new series starts with a point count and a version, so it never needs counting.
+    let created = match d
         .client
-        .update_item()
+        .put_item()
         .table_name(d.table("series"))
-        .key("id", s(id.as_str()))
-        .update_expression("SET meta = :m, updated = :now, created = if_not_exists(created, :now)")
-        .expression_attribute_values(":m", s(json))
-        .expression_attribute_values(":now", n(now))
-        .return_values(ReturnValue::AllOld)
+        .item("id", s(id.as_str()))
+        .item("meta", s(json.clone()))
+        .item("created", n(now))
+        .item("updated", n(now))
+        .item("n", n(0))
+        .item("ver", n(0))
+        .condition_expression("attribute_not_exists(id)")
         .send()
         .await
-        .map_err(aws_err)?;
-    let created = out.attributes.is_none_or(|a| !a.contains_key("created"));
+    {
+        Ok(_) => true,
+        Err(e) if is_condition_failed(&e) => update_meta(d, id, &json, now).await?,
+        Err(e) => return Err(aws_err(e)),
+    };
     let info = get(d, id)
         .await?
         .ok_or_else(|| Error::Conflict("series deleted concurrently".into()))?;
     Ok(SeriesPut { info, created })
 }
 
-/// Creates the series with default metadata unless it exists (a point write creating it);
-/// returns whether it was created.
-pub(super) async fn create_if_missing(d: &Db, id: &SeriesId, now: i64) -> Result<bool> {
-    match d
-        .client
-        .put_item()
-        .table_name(d.table("series"))
-        .item("id", s(id.as_str()))
-        .item(
-            "meta",
-            s(serde_json::to_string(&SeriesMeta::default()).expect("serializable")),
-        )
-        .item("created", n(now))
-        .item("updated", n(now))
-        .condition_expression("attribute_not_exists(id)")
-        .send()
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(e) if is_condition_failed(&e) => Ok(false),
-        Err(e) => Err(aws_err(e)),
+/// Replaces the metadata of an existing series; returns whether it was created after all
+/// (deleted since the caller found it). A point write's transaction holding the item makes the
+/// update fail with TransactionConflict: it is tried again, as writes are.
+async fn update_meta(d: &Db, id: &SeriesId, json: &str, now: i64) -> Result<bool> {
+    let mut tries = Tries::new();
+    loop {
+        match d
+            .client
+            .update_item()
+            .table_name(d.table("series"))
+            .key("id", s(id.as_str()))
+            .update_expression(
+                "SET meta = :m, updated = :now, created = if_not_exists(created, :now)",
+            )
+            .expression_attribute_values(":m", s(json))
+            .expression_attribute_values(":now", n(now))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+        {
+            Ok(out) => return Ok(out.attributes.is_none_or(|a| !a.contains_key("created"))),
+            Err(e) if e.code() == Some("TransactionConflictException") && tries.again().await => {}
+            Err(e) => return Err(aws_err(e)),
+        }
     }
 }
 
 /// Deletes the series and its points; false when it did not exist.
 pub(super) async fn delete(d: &Db, id: &SeriesId) -> Result<bool> {
-    if item(d, id.as_str()).await?.is_none() {
-        return Ok(false);
-    }
-    // Points first: if this stops half-way the series still exists and DELETE can be resent.
-    points::delete(d, id.as_str(), i64::MIN, i64::MAX).await?;
-    d.client
-        .delete_item()
-        .table_name(d.table("series"))
-        .key("id", s(id.as_str()))
-        .send()
-        .await
-        .map_err(aws_err)?;
-    Ok(true)
+    points::delete_series(d, id).await
 }
