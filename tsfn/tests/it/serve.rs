@@ -663,3 +663,27 @@ fn a_redis_database_of_the_per_point_format_is_converted_exactly() {
     );
     per_point_fixture_reads_back_exactly(&s, "redis");
 }
+
+#[test]
+fn dynamodb_tables_of_the_per_point_format_work_in_place() {
+    let moto = support::moto();
+    // The tables and items exactly as the per-point release left them (make.py restores them).
+    let prefix = "fxv1";
+    let restore = std::process::Command::new(support::workspace_root().join(".venv/bin/python"))
+        .arg("-c")
+        .arg(format!(
+            "import json, sys; sys.path.insert(0, {dir:?}); import make; \
+             make.restore_tables({port}, {prefix:?}, json.load(open({file:?})))",
+            dir = fixtures().display().to_string(),
+            port = moto.port,
+            file = fixtures().join("dynamodb.json").display().to_string(),
+        ))
+        .status()
+        .expect("python");
+    assert!(restore.success(), "restoring the DynamoDB fixture failed");
+    let s = Server::start(
+        &format!("dynamodb://{prefix}"),
+        &[moto.env(), vec![("TSFN_SEED", "0")]].concat(),
+    );
+    per_point_fixture_reads_back_exactly(&s, "dynamodb");
+}
