@@ -188,8 +188,8 @@ pub fn sqlite(env: &[(&str, &str)]) -> Server {
         }
     }
     let shared = Shared::get();
+    // No sweep runs between turns: the store is emptied with no job running.
     let turn = shared.take_turn();
-    shared.sweeper.set(false);
     shared.empty_the_store();
     shared.sweeper.set(sweeping);
     Server {
@@ -215,12 +215,17 @@ struct Shared {
     sweeper: Arc<Sweeper>,
 }
 
-/// A test's turn on the shared emulator, given back when dropped.
-struct Turn(Arc<(Mutex<bool>, Condvar)>);
+/// A test's turn on the shared emulator, given back when dropped (the sweeps stop until the
+/// next turn).
+struct Turn {
+    taken: Arc<(Mutex<bool>, Condvar)>,
+    sweeper: Arc<Sweeper>,
+}
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        let (taken, free) = &*self.0;
+        self.sweeper.set(false);
+        let (taken, free) = &*self.taken;
         *taken.lock().unwrap_or_else(|e| e.into_inner()) = false;
         free.notify_one();
     }
@@ -302,7 +307,10 @@ impl Shared {
             t = free.wait(t).unwrap_or_else(|e| e.into_inner());
         }
         *t = true;
-        Turn(self.taken.clone())
+        Turn {
+            taken: self.taken.clone(),
+            sweeper: self.sweeper.clone(),
+        }
     }
 
     /// Deletes every job and series through the API (no job runs: the sweeps are stopped).
