@@ -71,6 +71,9 @@ pub fn start(store: &str, env: &[(&str, &str)]) -> Emulator {
     require_cargo_lambda();
     let port = free_port();
     let log = tempfile::NamedTempFile::new().expect("log file");
+    // One open file for both streams, so they append to each other instead of overwriting.
+    let out = log.reopen().expect("log file");
+    let err = out.try_clone().expect("log file");
     let child = Command::new("cargo")
         .args([
             "lambda",
@@ -87,8 +90,8 @@ pub fn start(store: &str, env: &[(&str, &str)]) -> Emulator {
         .env("RUST_LOG", "warn")
         // Nothing the test starts may read the runner's input.
         .stdin(Stdio::null())
-        .stdout(log.reopen().expect("log file"))
-        .stderr(log.reopen().expect("log file"))
+        .stdout(out)
+        .stderr(err)
         .process_group(0)
         .spawn()
         .expect("spawn cargo lambda watch");
