@@ -1,6 +1,6 @@
 //! The serverless path end to end, locally: cargo-lambda's real emulator (`cargo lambda watch`)
 //! serves every function on its real path (routes from the workspace `Cargo.toml`), each
-//! function its own process built with its default features (the DynamoDB store), against
+//! function its own process (as `cargo lambda watch` builds it: see support/emulator.rs), against
 //! moto's DynamoDB server. Points and a job go in over HTTP; the worker function gets the
 //! DynamoDB Streams event the jobs table would deliver, built from the job's stored item; the
 //! result comes back over HTTP. Then `cargo lambda invoke` sends every sample event in `events/`.
@@ -31,8 +31,7 @@ fn every_route_and_sample_event_under_cargo_lambda() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let _starting = emulator::starting_functions();
-    let emu = emulator::start(store, &env, &[]);
+    let emu = emulator::start(store, &env);
     let dir = tempfile::tempdir().unwrap();
     let base = emu.base();
     let http = support::client();

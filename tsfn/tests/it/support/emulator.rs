@@ -2,18 +2,24 @@
 //! real path (the router in the workspace `Cargo.toml`), each function its own process started
 //! through `cargo run`, as API Gateway and Lambda would run them. Two users:
 //!
-//! - `lambda_watch` starts one for its test, on DynamoDB (moto), the functions built with their
-//!   default features, as deployed;
+//! - `lambda_watch` starts one for its test, on DynamoDB (moto);
 //! - `conformance_lambda` runs the conformance suite on one emulator shared by its tests
-//!   ([`sqlite`]): the functions built with the `sqlite` feature alone, all on one SQLite file, so
-//!   each route is an independent process and the store is all they have in common.
+//!   ([`sqlite`]), all its functions on one SQLite file, so each route is an independent process
+//!   and the store is all they have in common.
+//!
+//! Both build the functions the same way, as `cargo lambda watch` does in this workspace: `cargo
+//! run --bin NAME` at its root, where cargo unifies features over the default members, and `tsfn`
+//! turns on every store of tsfn-shared (so the functions have the `sqlite` feature, whatever
+//! their own defaults). One build serves both; keep it that way: `cargo run` puts a function's
+//! binary at one path (`target/debug/NAME`) whatever the features, so two emulators building
+//! with different features could each start the other's binary.
 //!
 //! Needs `cargo-lambda` (scripts/test.sh installs it into .venv). Bounded in time; an emulator
 //! stops its function processes when it gets SIGTERM, sent to its process group.
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use super::{client, eventually, json, unsafe_kill, workspace_root, Server, Value};
@@ -60,22 +66,14 @@ fn require_cargo_lambda() {
     assert!(ok, "cargo-lambda is not installed: run ./scripts/test.sh (it installs it into .venv) or `pip install cargo-lambda`");
 }
 
-/// While held, no other emulator starts functions. Each function starts through `cargo run`,
-/// which builds it (a fresh build is quick) and runs `target/debug/NAME`; the two emulators build
-/// the functions with different features into that one file name, so their starts must not
-/// interleave. Held by `lambda_watch` for its test and by the shared emulator until each of its
-/// functions has started.
-pub fn starting_functions() -> MutexGuard<'static, ()> {
-    static STARTS: Mutex<()> = Mutex::new(());
-    STARTS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// `cargo lambda watch` on a free port with `TSFN_STORE=store` and `env` for every function;
-/// `args` are more `cargo lambda watch` options (such as `--features sqlite`).
-pub fn start(store: &str, env: &[(&str, &str)], args: &[&str]) -> Emulator {
+/// `cargo lambda watch` on a free port with `TSFN_STORE=store` and `env` for every function.
+pub fn start(store: &str, env: &[(&str, &str)]) -> Emulator {
     require_cargo_lambda();
     let port = free_port();
     let log = tempfile::NamedTempFile::new().expect("log file");
+    // One open file for both streams, so they append to each other instead of overwriting.
+    let out = log.reopen().expect("log file");
+    let err = out.try_clone().expect("log file");
     let child = Command::new("cargo")
         .args([
             "lambda",
@@ -86,15 +84,14 @@ pub fn start(store: &str, env: &[(&str, &str)], args: &[&str]) -> Emulator {
             "--invoke-port",
         ])
         .arg(port.to_string())
-        .args(args)
         .current_dir(workspace_root())
         .env("TSFN_STORE", store)
         .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         // Nothing the test starts may read the runner's input.
         .stdin(Stdio::null())
-        .stdout(log.reopen().expect("log file"))
-        .stderr(log.reopen().expect("log file"))
+        .stdout(out)
+        .stderr(err)
         .process_group(0)
         .spawn()
         .expect("spawn cargo lambda watch");
@@ -177,7 +174,7 @@ impl Emulator {
 // ---- the conformance suite's shared emulator ----
 
 /// The conformance suite on independent route functions: a [`Server`] on the one shared
-/// emulator whose functions (built with the `sqlite` feature alone) share one SQLite file. The test
+/// emulator whose functions share one SQLite file. The test
 /// has the emulator to itself until it drops the server (tests take turns), and starts on an
 /// empty store: whatever the previous test left is deleted through the API first.
 ///
@@ -194,8 +191,8 @@ pub fn sqlite(env: &[(&str, &str)]) -> Server {
         }
     }
     let shared = Shared::get();
+    // No sweep runs between turns: the store is emptied with no job running.
     let turn = shared.take_turn();
-    shared.sweeper.set(false);
     shared.empty_the_store();
     shared.sweeper.set(sweeping);
     Server {
@@ -221,12 +218,17 @@ struct Shared {
     sweeper: Arc<Sweeper>,
 }
 
-/// A test's turn on the shared emulator, given back when dropped.
-struct Turn(Arc<(Mutex<bool>, Condvar)>);
+/// A test's turn on the shared emulator, given back when dropped (the sweeps stop until the
+/// next turn).
+struct Turn {
+    taken: Arc<(Mutex<bool>, Condvar)>,
+    sweeper: Arc<Sweeper>,
+}
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        let (taken, free) = &*self.0;
+        self.sweeper.set(false);
+        let (taken, free) = &*self.taken;
         *taken.lock().unwrap_or_else(|e| e.into_inner()) = false;
         free.notify_one();
     }
@@ -265,12 +267,7 @@ impl Shared {
             "tsfn init-store: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let starting = starting_functions();
-        let emulator = start(
-            &store,
-            &[],
-            &["--no-default-features", "--features", "sqlite"],
-        );
+        let emulator = start(&store, &[]);
         // It outlives every test (a static is never dropped): stopped, and its files removed, when
         // this process is gone.
         let watchdog = super::clean_up_after_this_process(
@@ -279,7 +276,13 @@ impl Shared {
         );
         emulator.wait_ready();
         warm_up(&emulator);
-        drop(starting);
+        // Every function opened the file: the emulator serves the store under test.
+        let ready: Value = client()
+            .get(format!("{}/ready", emulator.base()))
+            .send()
+            .and_then(|r| r.json())
+            .expect("GET /ready");
+        assert_eq!(ready, json!({"status": "ready", "store": "sqlite"}));
         let sweeper = Arc::new(Sweeper::default());
         let url = format!(
             "{}/2015-03-31/functions/worker/invocations",
@@ -307,7 +310,10 @@ impl Shared {
             t = free.wait(t).unwrap_or_else(|e| e.into_inner());
         }
         *t = true;
-        Turn(self.taken.clone())
+        Turn {
+            taken: self.taken.clone(),
+            sweeper: self.sweeper.clone(),
+        }
     }
 
     /// Deletes every job and series through the API (no job runs: the sweeps are stopped).
