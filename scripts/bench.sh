@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks of tsfn (release build) on this machine; prints its figures.
-# Usage: scripts/bench.sh [sqlite|redis|lambda|sizes|peers|big]   (default sqlite: a fresh SQLite
-# file; redis: a fresh redis-server of its own on a free loopback port, AOF on as in production;
-# lambda: cold starts of the function binaries under a local Lambda Runtime API, see
-# bench_lambda_init.py; sizes: each function's release binary, built on its own as it is deployed;
+# Usage: scripts/bench.sh [sqlite|redis|lambda|sizes [arm64]|worker-speed|peers|big]   (default
+# sqlite: a fresh SQLite file; redis: a fresh redis-server of its own on a free loopback port, AOF
+# on as in production; lambda: cold starts of the function binaries under a local Lambda Runtime
+# API, see bench_lambda_init.py; sizes: each function's binary in the profile it is deployed with
+# (lambda-release), built on its own, for x86_64, or with `arm64` through `cargo lambda build
+# --arm64` (cargo-lambda on PATH, as docs/deploy.md installs it); worker-speed: the worker's
+# analysis code over 1M points (shared/examples/analysis_speed.rs) built in the release and the
+# lambda-release profiles, side by side;
 # peers: the same workload against tsfn on SQLite, tsfn on Redis, VictoriaMetrics and InfluxDB 1.x,
 # one system at a time, each fresh, then one markdown table (column per system), then `big`;
 # big: a 10M-point series on tsfn, SQLite then Redis: load, stats, 1-hour buckets and a plot job on a
@@ -17,27 +21,52 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:-sqlite}
 
+target=${CARGO_TARGET_DIR:-target}
 if [ "$backend" = lambda ]; then
     # One build per function, as each is deployed: features are not unified across them.
-    for f in health points-query points-write jobs-submit worker; do cargo build --release -q -p "$f"; done
-    exec python3 scripts/bench_lambda_init.py "${CARGO_TARGET_DIR:-target}/release" 20
+    for f in health points-query points-write jobs-submit worker; do cargo build --profile lambda-release -q -p "$f"; done
+    exec python3 scripts/bench_lambda_init.py "$target/lambda-release" 20
 fi
 
 if [ "$backend" = sizes ]; then
+    arch=${2:-x86_64}
+    case "$arch" in
+        x86_64|arm64) ;;
+        *) echo "usage: $0 sizes [arm64]" >&2; exit 2 ;;
+    esac
     # Built one at a time: a workspace build would unify features and give every binary the union.
-    echo "| function | bytes |"
+    echo "| function | bytes ($arch) |"
     echo "|---|---|"
     for dir in functions/*/; do
         f=$(basename "$dir")
-        cargo build --release -q -p "$f"
-        printf '| %s | %s |\n' "$f" "$(stat -c %s "${CARGO_TARGET_DIR:-target}/release/$f" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')"
+        if [ "$arch" = arm64 ]; then
+            # With the target-cpu of docs/deploy.md's build (Graviton2).
+            RUSTFLAGS="-C target-cpu=neoverse-n1" cargo lambda build --profile lambda-release --arm64 --quiet -p "$f" >/dev/null
+            out=$target/lambda/$f/bootstrap
+        else
+            cargo build --profile lambda-release -q -p "$f"
+            out=$target/lambda-release/$f
+        fi
+        printf '| %s | %s |\n' "$f" "$(stat -c %s "$out" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')"
+    done
+    exit 0
+fi
+
+if [ "$backend" = worker-speed ]; then
+    # The same example in both profiles; the worker runs the lambda-release one on Lambda.
+    for profile in release lambda-release; do
+        cargo build --profile "$profile" -q -p tsfn-shared --no-default-features --features plot --example analysis_speed
+    done
+    for profile in release lambda-release; do
+        echo "== $profile"
+        "$target/$profile/examples/analysis_speed" 1000000 7
     done
     exit 0
 fi
 
 case "$backend" in
     sqlite|redis|peers|big) ;;
-    *) echo "usage: $0 [sqlite|redis|lambda|sizes|peers|big]" >&2; exit 2 ;;
+    *) echo "usage: $0 [sqlite|redis|lambda|sizes [arm64]|worker-speed|peers|big]" >&2; exit 2 ;;
 esac
 need=()
 command -v wrk >/dev/null || need+=(wrk)
