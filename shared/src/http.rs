@@ -48,8 +48,10 @@ where
 fn check_request(app: &App, req: &Request) -> Result<()> {
     if let Some(key) = &app.settings.api_key {
         let path = req.uri().path();
-        // Only the probes themselves are open: a suffix test would also open `/series/health`.
-        let open = path == "/health" || path == "/ready";
+        // Only the probes and the console's static files are open (the page holds no data and
+        // asks for the key): a suffix test would also open `/series/health`.
+        let open =
+            path == "/health" || path == "/ready" || path == "/" || path.starts_with("/console/");
         let given = req
             .headers()
             .get("x-api-key")

@@ -194,7 +194,7 @@ pub struct Settings {
     pub max_body_bytes: usize,
 
     /// Require this key (`Authorization: Bearer KEY` or `x-api-key: KEY`) on every route but
-    /// /health and /ready
+    /// /health, /ready and the console's page and files
     #[arg(long, env = "TSFN_API_KEY", value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 

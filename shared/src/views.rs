@@ -86,7 +86,7 @@ impl StatsView {
 }
 
 /// `{"series": ..., [extra fields,] "points": [...], "next_cursor": ...}` written directly.
-pub fn page_json(series: &str, extra: &[(&str, &str)], page: &Page) -> Vec<u8> {
+pub fn page_json(series: &str, extra: &[(&str, serde_json::Value)], page: &Page) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + page.points.len() * 48);
     out.extend_from_slice(b"{\"series\":");
     crate::http::write_json_str(&mut out, series);
@@ -94,7 +94,7 @@ pub fn page_json(series: &str, extra: &[(&str, &str)], page: &Page) -> Vec<u8> {
         out.push(b',');
         crate::http::write_json_str(&mut out, k);
         out.push(b':');
-        crate::http::write_json_str(&mut out, v);
+        serde_json::to_writer(&mut out, v).expect("a JSON value serializes");
     }
     out.extend_from_slice(b",\"points\":");
     crate::http::write_points_json(&mut out, &page.points);

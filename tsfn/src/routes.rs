@@ -81,9 +81,13 @@ const DELETE_POINTS: &[StoreCall] = WRITE_POINTS;
 
 macro_rules! route {
     ($krate:ident, $name:literal, $store:expr) => {
+        route!($krate, $krate::PATH, $name, $store)
+    };
+    // A function serving a second path (the console's assets) with the same handler.
+    ($krate:ident, $path:expr, $name:literal, $store:expr) => {
         Route {
             method: $krate::METHOD,
-            path: $krate::PATH,
+            path: $path,
             function: $name,
             store: $store,
             handler: |app, req| Box::pin($krate::handler(app, req)),
@@ -139,6 +143,8 @@ pub static ROUTES: &[Route] = &[
     ),
     // The by_status and all indexes.
     route!(jobs_list, "jobs-list", &[index_call("jobs", "Query")]),
+    // Before `/jobs/{id}`, which would take `kinds` for a job id.
+    route!(jobs_kinds, "jobs-kinds", &[]),
     route!(job_get, "job-get", &[call("jobs", "GetItem")]),
     route!(
         job_result,
@@ -155,6 +161,9 @@ pub static ROUTES: &[Route] = &[
         ]
     ),
     route!(health, "health", &[]),
+    // The web console: static files, no store call.
+    route!(console, "console", &[]),
+    route!(console, console::ASSET_PATH, "console", &[]),
     // ping: DescribeTable of the series table.
     route!(ready, "ready", &[call("series", "DescribeTable")]),
 ];

@@ -24,11 +24,14 @@ pub const MAX_POINTS: usize = 1024;
 /// bound on what a corrupt header can make a reader allocate (found by the fuzz target).
 const MAX_READ: u64 = 1 << 16;
 
-/// Format byte first in every stored chunk, so a later format can be told apart.
-const FORMAT: u8 = 1;
-/// Format byte, count (u32), then nine 8-byte fields: first t and v, last t and v, min, max,
-/// the sum's two parts and m2, all little-endian.
-pub const HEADER_LEN: usize = 1 + 4 + 9 * 8;
+/// Format byte first in every stored chunk, so a later format can be told apart. Format 1
+/// (before the times of the least and greatest values were kept) is still read.
+const FORMAT: u8 = 2;
+/// Format byte, count (u32), then eleven 8-byte fields: the times of the first, last, least
+/// and greatest points, their values, the sum's two parts and m2, all little-endian.
+pub const HEADER_LEN: usize = 1 + 4 + 11 * 8;
+/// Format 1's header: the same without the two times of the least and greatest values.
+const HEADER_LEN_V1: usize = 1 + 4 + 9 * 8;
 
 /// One stored chunk: its bytes as kept by a store, with the header already read.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,14 +47,19 @@ impl Chunk {
         let mut bytes = Vec::with_capacity(HEADER_LEN + points.len() * 3);
         bytes.push(FORMAT);
         bytes.extend_from_slice(&(points.len() as u32).to_le_bytes());
-        for x in [summary.first.t, summary.last.t] {
+        for x in [
+            summary.first.t,
+            summary.last.t,
+            summary.min.t,
+            summary.max.t,
+        ] {
             bytes.extend_from_slice(&x.to_le_bytes());
         }
         for x in [
             summary.first.v,
             summary.last.v,
-            summary.min,
-            summary.max,
+            summary.min.v,
+            summary.max.v,
             summary.sum.hi,
             summary.sum.lo,
             summary.m2,
@@ -65,6 +73,9 @@ impl Chunk {
 
     /// Reads a chunk as a store gave it back; its payload is decoded only by [`Chunk::points`].
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Chunk> {
+        if bytes.first() == Some(&1) && bytes.len() >= HEADER_LEN_V1 {
+            return Self::from_v1(bytes);
+        }
         if bytes.len() < HEADER_LEN || bytes[0] != FORMAT {
             return Err(corrupt("its header is not a chunk header"));
         }
@@ -73,29 +84,57 @@ impl Chunk {
             u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
         };
         let float = |i| f64::from_bits(word(i));
+        let point = |t: usize, v: usize| Point {
+            t: word(t) as i64,
+            v: float(v),
+        };
         let count = u32::from_le_bytes(bytes[1..5].try_into().expect("4 bytes")) as u64;
         if count == 0 || count > MAX_READ {
             return Err(corrupt("it claims no points, or more than a chunk holds"));
         }
         let summary = Summary {
             count,
-            first: Point {
-                t: word(0) as i64,
-                v: float(2),
-            },
-            last: Point {
-                t: word(1) as i64,
-                v: float(3),
-            },
-            min: float(4),
-            max: float(5),
+            first: point(0, 4),
+            last: point(1, 5),
+            min: point(2, 6),
+            max: point(3, 7),
             sum: Sum2 {
-                hi: float(6),
-                lo: float(7),
+                hi: float(8),
+                lo: float(9),
             },
-            m2: float(8),
+            m2: float(10),
         };
         Ok(Chunk { summary, bytes })
+    }
+
+    /// A format-1 chunk, decoded and encoded again in the current format (its header lacks the
+    /// times of its least and greatest values). Stores key chunks by their start, not their
+    /// bytes, so the next write of the series stores the new form in place of the old.
+    fn from_v1(bytes: Vec<u8>) -> Result<Chunk> {
+        let count = u32::from_le_bytes(bytes[1..5].try_into().expect("4 bytes")) as usize;
+        if count == 0 || count as u64 > MAX_READ {
+            return Err(corrupt("it claims no points, or more than a chunk holds"));
+        }
+        let word = |i: usize| {
+            let at = 5 + 8 * i;
+            u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+        };
+        let first = Point {
+            t: word(0) as i64,
+            v: f64::from_bits(word(2)),
+        };
+        let points = if count == 1 {
+            vec![first]
+        } else {
+            codec::decode(&bytes[HEADER_LEN_V1..], count, |_| false).map_err(|e| corrupt(&e))?
+        };
+        if points.len() != count
+            || points.first() != Some(&first)
+            || points.windows(2).any(|w| w[0].t >= w[1].t)
+        {
+            return Err(corrupt("its points do not match its header"));
+        }
+        Ok(Chunk::encode(&points))
     }
 
     pub fn summary(&self) -> &Summary {

@@ -252,3 +252,73 @@ fn a_header_claiming_too_many_points_is_corrupt() {
     let c = Chunk::from_bytes(bytes).unwrap();
     assert!(c.points().is_err(), "the payload holds 2 points");
 }
+
+/// The least and greatest points keep their times (the earliest of equal values), in a header
+/// and merged across chunks.
+#[test]
+fn summaries_keep_where_the_extremes_are() {
+    let raw = pts(&[
+        (10, 3.0),
+        (20, -0.0),
+        (30, 7.0),
+        (40, 0.0),
+        (50, 7.0),
+        (60, 1.0),
+    ]);
+    let c = Chunk::encode(&raw);
+    let s = *Chunk::from_bytes(c.into_bytes()).unwrap().summary();
+    assert_eq!((s.min.t, s.min.v.to_bits()), (20, (-0.0f64).to_bits()));
+    assert_eq!((s.max.t, s.max.v), (30, 7.0));
+    for cut in 1..raw.len() {
+        let (a, b) = (
+            Summary::of(&raw[..cut]).unwrap(),
+            Summary::of(&raw[cut..]).unwrap(),
+        );
+        for m in [a.merge(b), b.merge(a)] {
+            assert_eq!(m.min.t, 20, "cut at {cut}");
+            assert_eq!(m.max.t, 30, "cut at {cut}");
+        }
+    }
+}
+
+/// Chunks written in format 1 (a 77-byte header without the extremes' times) still read, as
+/// the same points with a current header.
+#[test]
+fn format_1_chunks_read() {
+    let raw = pts(&[(1_000, 2.5), (2_000, -1.25), (3_500, 9.0), (4_000, 0.1)]);
+    let s = Summary::of(&raw).unwrap();
+    let mut v1 = vec![1u8];
+    v1.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+    for x in [s.first.t, s.last.t] {
+        v1.extend_from_slice(&x.to_le_bytes());
+    }
+    for x in [
+        s.first.v, s.last.v, s.min.v, s.max.v, s.sum.hi, s.sum.lo, s.m2,
+    ] {
+        v1.extend_from_slice(&x.to_bits().to_le_bytes());
+    }
+    assert_eq!(v1.len(), 77);
+    codec::encode(&raw, &mut v1);
+    let c = Chunk::from_bytes(v1).unwrap();
+    assert_eq!(bits(&c.points().unwrap()), bits(&raw));
+    assert_eq!(c.summary(), &s);
+    assert_eq!((c.summary().min.t, c.summary().max.t), (2_000, 3_500));
+    assert_eq!(c.as_bytes()[0], FORMAT);
+    // A one-point chunk has no payload.
+    let mut one = v1_one(Point { t: 7, v: 4.0 });
+    assert_eq!(one.len(), 77);
+    let c = Chunk::from_bytes(std::mem::take(&mut one)).unwrap();
+    assert_eq!(c.points().unwrap(), vec![Point { t: 7, v: 4.0 }]);
+}
+
+fn v1_one(p: Point) -> Vec<u8> {
+    let mut v1 = vec![1u8];
+    v1.extend_from_slice(&1u32.to_le_bytes());
+    for _ in 0..2 {
+        v1.extend_from_slice(&p.t.to_le_bytes());
+    }
+    for x in [p.v, p.v, p.v, p.v, p.v, 0.0, 0.0] {
+        v1.extend_from_slice(&x.to_bits().to_le_bytes());
+    }
+    v1
+}

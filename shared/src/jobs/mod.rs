@@ -1,6 +1,7 @@
 //! Analysis jobs: the job record, its lifecycle (`lifecycle`), the submission contract, running
 //! a job, and the worker loop.
 
+pub mod kinds;
 pub mod lifecycle;
 pub mod run;
 pub mod spec;

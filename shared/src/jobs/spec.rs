@@ -111,7 +111,7 @@ impl Kind {
     }
 
     /// How many series the kind takes (inclusive bounds).
-    fn series_bounds(&self) -> (usize, usize) {
+    pub(crate) fn series_bounds(&self) -> (usize, usize) {
         match self {
             Kind::Plot(_) => (1, 8),
             Kind::Correlation(_) => (2, 2),

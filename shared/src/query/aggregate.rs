@@ -111,8 +111,10 @@ pub struct Summary {
     pub count: u64,
     pub sum: Sum2,
     pub m2: f64,
-    pub min: f64,
-    pub max: f64,
+    /// The point with the least value (the earliest of equal ones), and the greatest: with
+    /// their times, so a chart drawn from summaries puts them where they happened.
+    pub min: Point,
+    pub max: Point,
     pub first: Point,
     pub last: Point,
 }
@@ -122,11 +124,16 @@ impl Summary {
     /// the squared deviations from it) for an accurate `m2`.
     pub fn of(points: &[Point]) -> Option<Summary> {
         let (&first, &last) = (points.first()?, points.last()?);
-        let (mut sum, mut min, mut max) = (Sum2::default(), f64::INFINITY, f64::NEG_INFINITY);
+        let (mut sum, mut min, mut max) = (Sum2::default(), first, first);
         for p in points {
             sum.add(p.v);
-            min = min.min(p.v);
-            max = max.max(p.v);
+            // Strict comparisons keep the earliest of equal values (0.0 and -0.0 are equal).
+            if p.v < min.v {
+                min = *p;
+            }
+            if p.v > max.v {
+                max = *p;
+            }
         }
         let count = points.len() as u64;
         let mean = sum.value() / count as f64;
@@ -152,8 +159,20 @@ impl Summary {
             count,
             sum: self.sum.merge(other.sum),
             m2: self.m2 + other.m2 + d * d * (na * nb / count as f64),
-            min: self.min.min(other.min),
-            max: self.max.max(other.max),
+            min: if other.min.v < self.min.v
+                || other.min.v == self.min.v && other.min.t < self.min.t
+            {
+                other.min
+            } else {
+                self.min
+            },
+            max: if other.max.v > self.max.v
+                || other.max.v == self.max.v && other.max.t < self.max.t
+            {
+                other.max
+            } else {
+                self.max
+            },
             first: if other.first.t < self.first.t {
                 other.first
             } else {
@@ -180,8 +199,8 @@ impl Summary {
     pub fn value(&self, agg: Agg) -> f64 {
         match agg {
             Agg::Mean => self.mean(),
-            Agg::Min => self.min,
-            Agg::Max => self.max,
+            Agg::Min => self.min.v,
+            Agg::Max => self.max.v,
             Agg::Sum => self.sum.value(),
             Agg::Count => self.count as f64,
             Agg::First => self.first.v,
@@ -206,8 +225,8 @@ impl Summary {
                 count: s.count,
                 sum: s.sum.value(),
                 mean: Some(s.mean()),
-                min: Some(s.min),
-                max: Some(s.max),
+                min: Some(s.min.v),
+                max: Some(s.max.v),
                 stddev: Some((s.m2 / s.count as f64).sqrt()),
                 first: Some(s.first),
                 last: Some(s.last),

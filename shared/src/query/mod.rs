@@ -396,6 +396,121 @@ async fn buckets(
     })
 }
 
+/// The most points a drawing query (`max_points`) may ask for: two per pixel of a chart wider
+/// than any screen.
+pub const MAX_DRAW_POINTS: usize = 100_000;
+
+/// Points chosen for drawing a range at a given width, and how they were chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drawing {
+    pub points: Vec<Point>,
+    /// The range drawn: the query's bounds, or the series' first and last times where it gave
+    /// none (`None` for a range holding no point).
+    pub span: Option<(i64, i64)>,
+    /// The width of one bucket (a pixel of the chart), in milliseconds.
+    pub bucket_ms: i64,
+}
+
+/// At most `max_points` points of a range, chosen for drawing it `max_points / 2` pixels wide:
+/// the range is cut into that many buckets of equal width starting at its start, and each
+/// bucket gives its least and greatest point (one point when they are the same), in time order.
+/// A line through them covers every pixel the raw points would, and every point returned is a
+/// stored point, with its own time. Where buckets are narrower than the spacing of the points,
+/// that is every point of the range. A chunk lying wholly inside one bucket gives its header's
+/// least and greatest points without being decoded, so a whole 10M-point series is drawn from
+/// headers and the few chunks that straddle a bucket edge.
+pub async fn draw(
+    store: &dyn Store,
+    id: &SeriesId,
+    range: Range,
+    max_points: usize,
+) -> Result<Drawing> {
+    let buckets = (max_points / 2).max(1) as i64;
+    // An open bound is the series' first or last time.
+    let lo = match range.from {
+        Some(f) => f,
+        None => match store.read_chunks(id, range, Order::Asc, 1).await?.first() {
+            Some(c) => c.start().max(range.lo()),
+            None => {
+                return Ok(Drawing {
+                    points: Vec::new(),
+                    span: None,
+                    bucket_ms: 1,
+                })
+            }
+        },
+    };
+    let hi = match range.to {
+        Some(t) => t,
+        None => match store.read_chunks(id, range, Order::Desc, 1).await?.first() {
+            Some(c) => c.end().min(range.hi()) + 1,
+            None => lo,
+        },
+    };
+    if hi <= lo {
+        // Nothing to draw; the call still says whether the series exists.
+        store.read_chunks(id, range, Order::Asc, 1).await?;
+        return Ok(Drawing {
+            points: Vec::new(),
+            span: None,
+            bucket_ms: 1,
+        });
+    }
+    let width = ((hi as i128 - lo as i128 + buckets as i128 - 1) / buckets as i128).max(1) as i64;
+    let bucket = |t: i64| (t as i128 - lo as i128) / width as i128;
+    let mut out = Vec::with_capacity(max_points.min(65_536));
+    // The current bucket, its least and greatest points.
+    let mut cur: Option<(i128, Point, Point)> = None;
+    let mut add = |b: i128, min: Point, max: Point, out: &mut Vec<Point>| match &mut cur {
+        Some((at, lo_p, hi_p)) if *at == b => {
+            if min.v < lo_p.v {
+                *lo_p = min;
+            }
+            if max.v > hi_p.v {
+                *hi_p = max;
+            }
+        }
+        _ => {
+            if let Some((_, a, z)) = cur.replace((b, min, max)) {
+                push_extremes(a, z, out);
+            }
+        }
+    };
+    let mut scan = Scan::new(store, id, Range::new(Some(lo), Some(hi))?, Order::Asc);
+    while let Some(pieces) = scan.next_pieces().await? {
+        for piece in pieces {
+            match &piece {
+                Piece::Whole(c) if bucket(c.start()) == bucket(c.end()) => {
+                    let s = c.summary();
+                    add(bucket(c.start()), s.min, s.max, &mut out);
+                }
+                _ => {
+                    for p in piece.points()? {
+                        add(bucket(p.t), p, p, &mut out);
+                    }
+                }
+            }
+        }
+    }
+    if let Some((_, a, z)) = cur {
+        push_extremes(a, z, &mut out);
+    }
+    Ok(Drawing {
+        points: out,
+        span: Some((lo, hi)),
+        bucket_ms: width,
+    })
+}
+
+/// A bucket's least and greatest points, in time order, once when they are one point.
+fn push_extremes(min: Point, max: Point, out: &mut Vec<Point>) {
+    match min.t.cmp(&max.t) {
+        std::cmp::Ordering::Less => out.extend([min, max]),
+        std::cmp::Ordering::Equal => out.push(min),
+        std::cmp::Ordering::Greater => out.extend([max, min]),
+    }
+}
+
 /// Statistics of a series over `range`: chunk headers where a chunk lies wholly inside it,
 /// decoded points at its edges.
 pub async fn stats(store: &dyn Store, id: &SeriesId, range: Range) -> Result<Stats> {

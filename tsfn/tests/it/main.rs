@@ -16,6 +16,7 @@ mod conformance_dynamodb;
 mod conformance_lambda;
 mod conformance_redis;
 mod conformance_sqlite;
+mod console;
 mod docs_examples;
 mod dynamodb_ops;
 mod job_transitions;

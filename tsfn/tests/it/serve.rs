@@ -80,7 +80,7 @@ fn oversized_bodies_get_413() {
 }
 
 #[test]
-fn api_key_guards_every_route_but_probes() {
+fn api_key_guards_every_route_but_probes_and_the_console_files() {
     let s = in_process::start(
         "sqlite::memory:",
         &[("TSFN_SEED", "0"), ("TSFN_API_KEY", "s3cret")],
@@ -88,6 +88,14 @@ fn api_key_guards_every_route_but_probes() {
     s.get("/series").expect_error(401, None);
     s.get("/health").expect(200);
     s.get("/ready").expect(200);
+    // The console's page and files hold no data: open, so the page can ask for the key. The
+    // API it calls is not, the kinds included.
+    assert_eq!(s.get("/").status, 200);
+    assert_eq!(s.get("/console/app.js").status, 200);
+    s.get("/console/nothing.js").expect_error(404, None);
+    s.get("/jobs/kinds").expect_error(401, None);
+    s.get("/series/co2/points?max_points=10")
+        .expect_error(401, None);
     // A series whose id is a probe name is still guarded, for reads and writes.
     s.get("/series/health").expect_error(401, None);
     s.send("PUT", "/series/ready", Some("application/json"), "{}")

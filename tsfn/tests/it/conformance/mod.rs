@@ -24,7 +24,8 @@ macro_rules! conformance_tests {
             concurrent_writers_last_wins_per_point, updated_tracks_metadata,
             job_lifecycle, job_validation, job_kinds, job_plots, job_big_result,
             bodies_must_be_objects, wrong_types_name_the_field, histogram_edges,
-            svg_text_is_xml, job_params_record_defaults);
+            svg_text_is_xml, job_params_record_defaults, drawing_queries,
+            drawing_errors, job_kinds_as_data, console_files);
         $crate::conformance_tests!(@with_start $start;
             job_queue_without_workers);
     };
@@ -2070,4 +2071,296 @@ pub fn job_params_record_defaults(s: &Server) {
         title.starts_with(&format!("{}, 1x", ids[0])) && title.ends_with('…'),
         "{title}"
     );
+}
+
+/// What `max_points` must answer, computed from the points written: `n/2` equal buckets from
+/// `lo`, each its least and greatest point (the earliest of equal values), in time order.
+fn drawn(points: &[(i64, f64)], lo: i64, hi: i64, max_points: i64) -> (i64, Vec<(i64, f64)>) {
+    let buckets = (max_points / 2).max(1);
+    let width = ((hi - lo + buckets - 1) / buckets).max(1);
+    let mut out: Vec<(i64, f64)> = Vec::new();
+    let inside: Vec<(i64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|&(t, _)| lo <= t && t < hi)
+        .collect();
+    for run in inside.chunk_by(|a, b| (a.0 - lo) / width == (b.0 - lo) / width) {
+        let mut min = run[0];
+        let mut max = run[0];
+        for &p in run {
+            if p.1 < min.1 {
+                min = p;
+            }
+            if p.1 > max.1 {
+                max = p;
+            }
+        }
+        match min.0.cmp(&max.0) {
+            std::cmp::Ordering::Less => out.extend([min, max]),
+            std::cmp::Ordering::Equal => out.push(min),
+            std::cmp::Ordering::Greater => out.extend([max, min]),
+        }
+    }
+    (width, out)
+}
+
+/// `max_points`: the least and greatest point of each of `max_points/2` buckets, exactly, whether
+/// a bucket holds whole chunks (read from their headers), parts of chunks or no point; every
+/// point at deep zoom; the bounds drawn in the answer.
+pub fn drawing_queries(s: &Server) {
+    // 5,000 points 1 s apart over several chunks; values repeat (ties) and two spikes.
+    let pts: Vec<(i64, f64)> = (0..5_000i64)
+        .map(|i| {
+            let v = match i {
+                1_700 => 1e6,
+                3_333 => -1e6,
+                _ => ((i * 7_919) % 1_000) as f64 / 10.0 - 50.0,
+            };
+            (i * 1_000, v)
+        })
+        .collect();
+    let secs: Vec<(i64, f64)> = pts.iter().map(|&(t, v)| (t / 1_000, v)).collect();
+    s.write("draw", &secs);
+    let ms = |t: i64| tsfn_shared::time::format(t);
+    let check = |query: &str, lo: i64, hi: i64, n: i64| {
+        let v = s.get(&format!("/series/draw/points?{query}")).expect(200);
+        let (width, want) = drawn(&pts, lo, hi, n);
+        assert_eq!(v["max_points"], n, "{query}");
+        assert_eq!(v["bucket_ms"], width, "{query}");
+        assert_eq!(v["from"], ms(lo), "{query}");
+        assert_eq!(v["to"], ms(hi), "{query}");
+        assert_eq!(v["next_cursor"], Value::Null, "{query}");
+        let got = v["points"].as_array().unwrap();
+        assert!(got.len() <= n as usize, "{query}: {} points", got.len());
+        let want: Vec<Value> = want
+            .iter()
+            .map(|&(t, v)| json!({"t": ms(t), "v": v}))
+            .collect();
+        assert_eq!(got, &want, "{query}");
+    };
+    // The whole series (bounds from its first and last point): two buckets of 2,500 s, the
+    // first holding two whole chunks, and both spikes found.
+    check("max_points=4", 0, 4_999_001, 4);
+    check("max_points=5", 0, 4_999_001, 5);
+    check("max_points=200", 0, 4_999_001, 200);
+    check("max_points=2000", 0, 4_999_001, 2000);
+    // A range cut inside chunks, open at one end.
+    check(
+        &format!("from={}&to={}&max_points=6", rfc(1_500), rfc(4_200)),
+        1_500_000,
+        4_200_000,
+        6,
+    );
+    check(
+        &format!("from={}&max_points=10", rfc(3_000)),
+        3_000_000,
+        4_999_001,
+        10,
+    );
+    check(
+        &format!("to={}&max_points=10", rfc(2_000)),
+        0,
+        2_000_000,
+        10,
+    );
+    // Deep zoom: buckets narrower than the spacing give every point of the range.
+    let v = s
+        .get(&format!(
+            "/series/draw/points?from={}&to={}&max_points=100",
+            rfc(100),
+            rfc(120)
+        ))
+        .expect(200);
+    assert_eq!(v["points"].as_array().unwrap().len(), 20);
+    assert_eq!(v["bucket_ms"], 400);
+    check(
+        &format!("from={}&to={}&max_points=100", rfc(100), rfc(120)),
+        100_000,
+        120_000,
+        100,
+    );
+    // Nothing in the range: no points, and nothing drawn when the bounds come from the series.
+    let v = s
+        .get(&format!(
+            "/series/draw/points?from={}&to={}&max_points=10",
+            rfc(9_000),
+            rfc(9_100)
+        ))
+        .expect(200);
+    assert_eq!(v["points"], json!([]));
+    let v = s
+        .get(&format!(
+            "/series/draw/points?from={}&max_points=10",
+            rfc(9_000)
+        ))
+        .expect(200);
+    assert_eq!(
+        (&v["points"], &v["from"], &v["to"]),
+        (&json!([]), &Value::Null, &Value::Null)
+    );
+    s.put_json("/series/draw-empty", &json!({})).expect(201);
+    let v = s.get("/series/draw-empty/points?max_points=10").expect(200);
+    assert_eq!(v["points"], json!([]));
+}
+
+pub fn drawing_errors(s: &Server) {
+    s.write("dre", &[(1, 1.0), (2, 2.0)]);
+    for bad in ["1", "0", "-3", "abc", "100001", "2.5"] {
+        s.get(&format!("/series/dre/points?max_points={bad}"))
+            .expect_error(400, Some("max_points"));
+    }
+    for (other, value) in [
+        ("limit", "5"),
+        ("order", "desc"),
+        ("every", "1h"),
+        ("agg", "max"),
+        ("cursor", "YToy"),
+    ] {
+        s.get(&format!("/series/dre/points?max_points=10&{other}={value}"))
+            .expect_error(400, Some(other));
+    }
+    s.get("/series/dre/points?max_points=10&whatever=1")
+        .expect_error(400, Some("whatever"));
+    s.get("/series/nope/points?max_points=10")
+        .expect_error(404, None);
+    s.get(&format!(
+        "/series/nope/points?from={}&to={}&max_points=10",
+        rfc(5),
+        rfc(5)
+    ))
+    .expect_error(404, None);
+}
+
+/// `GET /jobs/kinds`: every kind, and what it lists is what `POST /jobs` accepts and records.
+pub fn job_kinds_as_data(s: &Server) {
+    s.write(
+        "ka",
+        &(0..50)
+            .map(|i| (i * 60, (i % 7) as f64))
+            .collect::<Vec<_>>(),
+    );
+    s.write(
+        "kb",
+        &(0..50)
+            .map(|i| (i * 60, (i % 5) as f64))
+            .collect::<Vec<_>>(),
+    );
+    let v = s.get("/jobs/kinds").expect(200);
+    let kinds = v["kinds"].as_array().unwrap();
+    let names: Vec<&str> = kinds.iter().map(|k| k["kind"].as_str().unwrap()).collect();
+    assert_eq!(names, tsfn_shared::jobs::spec::KINDS);
+    for k in kinds {
+        let kind = k["kind"].as_str().unwrap();
+        assert!(!k["description"].as_str().unwrap().is_empty(), "{kind}");
+        let series: Vec<&str> =
+            ["ka", "kb"][..k["series"]["min"].as_u64().unwrap() as usize].to_vec();
+        // Every param set to its listed default (or, when required, a valid value) is accepted
+        // and recorded as given.
+        let mut params = serde_json::Map::new();
+        for p in k["params"].as_array().unwrap() {
+            let name = p["name"].as_str().unwrap();
+            let value = if p["required"] == true {
+                assert_eq!(p["type"], "duration", "{kind}.{name}");
+                json!("1h")
+            } else {
+                p["default"].clone()
+            };
+            if !value.is_null() {
+                params.insert(name.to_owned(), value);
+            }
+        }
+        let job = s
+            .post_json(
+                "/jobs",
+                &json!({"kind": kind, "series": series, "params": params}),
+            )
+            .expect(202);
+        for (name, value) in &params {
+            assert_eq!(&job["params"][name], value, "{kind}.{name}");
+        }
+        // One past a bound is refused, naming the param.
+        for p in k["params"].as_array().unwrap() {
+            if let Some(max) = p["max"].as_f64() {
+                let name = p["name"].as_str().unwrap();
+                let mut over = params.clone();
+                let past = if p["type"] == "integer" {
+                    json!(max as i64 + 1)
+                } else {
+                    json!(max + 1.0)
+                };
+                over.insert(name.to_owned(), past);
+                s.post_json(
+                    "/jobs",
+                    &json!({"kind": kind, "series": series, "params": over}),
+                )
+                .expect_error(400, Some(format!("params.{name}").as_str()));
+            }
+        }
+    }
+    s.get("/jobs/kinds?x=1").expect_error(400, Some("x"));
+}
+
+/// The console: its page names its files with their version; they are served compressed when
+/// asked, with an ETag that answers 304, cached for good when asked by their version.
+pub fn console_files(s: &Server) {
+    let page = s.get("/");
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert_eq!(page.headers["cache-control"], "no-cache");
+    let html = page.text();
+    let refs: Vec<String> = html
+        .split('"')
+        .filter(|p| p.starts_with("/console/"))
+        .map(str::to_owned)
+        .collect();
+    for want in ["app.js", "app.css", "uPlot.iife.min.js", "uPlot.min.css"] {
+        assert!(
+            refs.iter()
+                .any(|r| r.starts_with(&format!("/console/{want}?v="))),
+            "the page names /console/{want} with its version: {refs:?}"
+        );
+    }
+    for r in &refs {
+        let plain = s.get(r);
+        assert_eq!(plain.status, 200, "{r}");
+        assert_eq!(
+            plain.headers["cache-control"], "public, max-age=31536000, immutable",
+            "{r}"
+        );
+        let etag = plain.headers["etag"].to_str().unwrap().to_owned();
+        assert_eq!(
+            etag.trim_matches('"'),
+            r.split("?v=").nth(1).unwrap(),
+            "{r}"
+        );
+        let gz = s.get_with(r, &[("accept-encoding", "gzip, deflate, br")]);
+        assert_eq!(gz.headers["content-encoding"], "gzip", "{r}");
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&gz.body[..]),
+            &mut unzipped,
+        )
+        .unwrap();
+        assert_eq!(unzipped, plain.body, "{r}");
+        assert!(gz.body.len() < plain.body.len(), "{r}");
+        let again = s.get_with(r, &[("if-none-match", &etag)]);
+        assert_eq!(again.status, 304, "{r}");
+        assert!(again.body.is_empty(), "{r}");
+        // Asked without its version (or an old one), it is revalidated each time.
+        let path = r.split('?').next().unwrap();
+        assert_eq!(s.get(path).headers["cache-control"], "no-cache", "{path}");
+        assert_eq!(
+            s.get(&format!("{path}?v=0000")).headers["cache-control"],
+            "no-cache",
+            "{path}"
+        );
+    }
+    let etag = page.headers["etag"].to_str().unwrap().to_owned();
+    assert_eq!(s.get_with("/", &[("if-none-match", &etag)]).status, 304);
+    s.get("/console/nothing.js").expect_error(404, None);
+    s.get("/console/index.html").expect_error(404, None);
+    assert_eq!(s.get("/console/uPlot.LICENSE").status, 200);
 }

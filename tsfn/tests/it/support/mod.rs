@@ -176,6 +176,15 @@ impl Server {
         Resp::from(self.client.get(self.url(path)).send())
     }
 
+    /// GET with request headers.
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut rb = self.client.get(self.url(path));
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        Resp::from(rb.send())
+    }
+
     pub fn delete(&self, path: &str) -> Resp {
         Resp::from(self.client.delete(self.url(path)).send())
     }
