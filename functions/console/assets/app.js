@@ -30,7 +30,6 @@
   const MARKER = '#dc2626';
   const MAX_SERIES = 8;
   const ID_RE = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
-  const AGGS = ['mean', 'min', 'max', 'sum', 'count', 'first', 'last'];
 
   const iso = (ms) => new Date(ms).toISOString();
   const parseT = (t) => Date.parse(t);
@@ -694,42 +693,17 @@
   }
 
   // ---------------------------------------------------------------- job kinds and the form
-  const FALLBACK_KINDS = [
-    { kind: 'plot', description: 'A line chart image of 1-8 series.', series: { min: 1, max: 8 }, params: [
-      { name: 'format', type: 'string', choices: ['png', 'svg'], default: 'png' },
-      { name: 'width', type: 'integer', default: 1200, min: 200, max: 4000, description: 'pixels' },
-      { name: 'height', type: 'integer', default: 600, min: 150, max: 3000, description: 'pixels' },
-      { name: 'title', type: 'string', description: 'default: the series ids' }] },
-    { kind: 'summary', description: 'Count, mean, min, max, stddev, sum, first, last and percentiles.', series: { min: 1, max: 1 }, params: [] },
-    { kind: 'histogram', description: 'Counts of values in equal-width bins.', series: { min: 1, max: 1 }, params: [
-      { name: 'bins', type: 'integer', default: 20, min: 1, max: 1000 },
-      { name: 'min', type: 'number', description: 'default: the smallest value' },
-      { name: 'max', type: 'number', description: 'default: the largest value' }] },
-    { kind: 'rolling', description: 'A moving mean, median or std over a window of points.', series: { min: 1, max: 1 }, params: [
-      { name: 'window', type: 'integer', default: 10, min: 2, max: 10000, description: 'points' },
-      { name: 'stat', type: 'string', choices: ['mean', 'median', 'std'], default: 'mean' }] },
-    { kind: 'resample', description: 'Points reduced to epoch-aligned buckets.', series: { min: 1, max: 1 }, params: [
-      { name: 'every', type: 'duration', required: true, description: 'e.g. 1h, 1d, 1w' },
-      { name: 'agg', type: 'string', choices: AGGS, default: 'mean' }] },
-    { kind: 'trend', description: 'A least-squares line through the points.', series: { min: 1, max: 1 }, params: [] },
-    { kind: 'anomalies', description: 'Points far from the recent median (robust z-score).', series: { min: 1, max: 1 }, params: [
-      { name: 'window', type: 'integer', default: 50, min: 3, max: 10000, description: 'points' },
-      { name: 'threshold', type: 'number', default: 3.5, description: 'above 0' }] },
-    { kind: 'correlation', description: "Pearson's r between two series over shared buckets.", series: { min: 2, max: 2 }, params: [
-      { name: 'every', type: 'duration', default: '1h' },
-      { name: 'agg', type: 'string', choices: AGGS, default: 'mean' }] },
-  ];
-  let kinds = FALLBACK_KINDS;
+  // The kinds and their params come from the API (GET /jobs/kinds), the one list of them.
+  let kinds = [];
   const pick = new Set();
   let pickTouched = false;
 
   async function loadKinds() {
     try {
       const r = await api('/jobs/kinds');
-      if (r && Array.isArray(r.kinds) && r.kinds.length) kinds = r.kinds;
+      if (r && Array.isArray(r.kinds)) kinds = r.kinds;
     } catch (e) {
-      // Servers without the route: the kinds as documented.
-      if (e.status !== 404 && e.status !== 400 && e.status !== 405) notify(`Job kinds: ${e.message}`);
+      notify(`Job kinds: ${e.message}`);
     }
     const sel = $('#job-kind');
     const cur = sel.value;
@@ -742,6 +716,7 @@
 
   function renderKind() {
     const k = curKind();
+    if (!k) return;
     $('#job-kind-desc').textContent = k.description || '';
     const box = $('#job-params');
     box.replaceChildren(...(k.params || []).map((p) => {
@@ -829,6 +804,7 @@
     e.preventDefault();
     clearErrors();
     const k = curKind();
+    if (!k) return;
     const { min, max } = rangeOf(k);
     const series = state.series.map((x) => x.id).filter((id) => pick.has(id));
     if (series.length < min || series.length > max) {

@@ -17,6 +17,11 @@ use crate::store::not_found;
 const FOR_RANGE: &str = "FROM chunks WHERE sid = ?1 AND start <= ?3 AND start >= coalesce(
     (SELECT max(start) FROM chunks WHERE sid = ?1 AND start <= ?2), ?2)";
 
+/// [`FOR_RANGE`] with the series given by its id (`?1`).
+const FOR_RANGE_BY_ID: &str = "FROM chunks WHERE sid = (SELECT sid FROM series WHERE id = ?1)
+    AND start <= ?3 AND start >= coalesce((SELECT max(start) FROM chunks
+    WHERE sid = (SELECT sid FROM series WHERE id = ?1) AND start <= ?2), ?2)";
+
 fn read_chunk(bytes: Vec<u8>) -> Result<Chunk> {
     Chunk::from_bytes(bytes)
 }
@@ -109,21 +114,27 @@ pub(super) fn read(
     order: Order,
     max: usize,
 ) -> Result<Vec<Chunk>> {
-    let sid = series::sid_of(conn, id.as_str())?.ok_or_else(|| not_found(id))?;
     if range.is_empty() {
+        series::sid_of(conn, id.as_str())?.ok_or_else(|| not_found(id))?;
         return Ok(Vec::new());
     }
+    // One statement (one read transaction, one round of file locks) finds the series and reads
+    // its chunks: a range query is this call alone, so it is what bounds ranges per second.
     let sql = match order {
-        Order::Asc => format!("SELECT data {FOR_RANGE} ORDER BY start ASC LIMIT ?4"),
-        Order::Desc => format!("SELECT data {FOR_RANGE} ORDER BY start DESC LIMIT ?4"),
+        Order::Asc => format!("SELECT data {FOR_RANGE_BY_ID} ORDER BY start ASC LIMIT ?4"),
+        Order::Desc => format!("SELECT data {FOR_RANGE_BY_ID} ORDER BY start DESC LIMIT ?4"),
     };
     let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
     let mut rows = stmt
-        .query(params![sid, range.lo(), range.hi(), max as i64])
+        .query(params![id.as_str(), range.lo(), range.hi(), max as i64])
         .map_err(db_err)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(db_err)? {
         out.push(read_chunk(r.get(0).map_err(db_err)?)?);
+    }
+    if out.is_empty() {
+        // No chunk: a series without points there, or no series.
+        series::sid_of(conn, id.as_str())?.ok_or_else(|| not_found(id))?;
     }
     Ok(out)
 }
