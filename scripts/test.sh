@@ -62,7 +62,9 @@ step "cargo test (every suite)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
+# Most suites wait on servers (redis-server, moto, the emulator, tsfn), not on the CPU: four
+# test threads on two cores keep both busy. RUST_TEST_THREADS overrides.
+RUST_TEST_THREADS=${RUST_TEST_THREADS:-4} cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line over all suites (cargo prints one per test binary, the last often a doc-test run).
