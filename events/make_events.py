@@ -5,6 +5,7 @@ Run from the repository root after changing a route: `python3 events/make_events
 Reads use the bundled dataset (series `co2`); writes use a series `demo` they create themselves,
 so invoking them in this order succeeds on a store loaded with `tsfn seed`:
 reads, series-put, points-write, point-put, point-delete, points-delete, series-delete.
+The line protocol writes create series of their own (`lab.room.*`), which stay.
 The job events address the sample job `tsfn seed` queues (a summary of `co2`), which the
 worker runs before it is read and deleted. The worker has two events, neither of them HTTP:
 `worker.stream` (a DynamoDB Streams batch announcing the queued job, as the jobs table's stream
@@ -30,6 +31,17 @@ EVENTS = [
     ("series-stats", "GET", "/series/{series}/stats", "/series/co2/stats", "from=1990-01-01&to=2000-01-01", None, None),
     ("health", "GET", "/health", "/health", "", None, None),
     ("ready", "GET", "/ready", "/ready", "", None, None),
+    ("ping", "GET", "/ping", "/ping", "", None, None),
+    # The console's page and a file of it, asked for compressed as a browser does.
+    ("console", "GET", "/", "/", "", None, None),
+    ("console.asset", "GET", "/console/{asset}", "/console/app.js", "", None, None),
+    ("jobs-kinds", "GET", "/jobs/kinds", "/jobs/kinds", "", None, None),
+    # Line protocol into series `lab.room.temp` and `lab.room.humidity` (InfluxDB 1.x) and
+    # `lab.room.co2` (2.x), labelled with the tag `room`.
+    ("write-v1", "POST", "/write", "/write", "db=lab&precision=s", "text/plain; charset=utf-8",
+     "room,room=kitchen temp=21.5,humidity=40i 1704067200\nroom,room=kitchen temp=21.7,humidity=41i 1704070800\n"),
+    ("write-v2", "POST", "/api/v2/write", "/api/v2/write", "org=home&bucket=lab&precision=s", "text/plain; charset=utf-8",
+     "room,room=kitchen co2=612 1704067200\n"),
     ("series-put", "PUT", "/series/{series}", "/series/demo", "", "application/json",
      json.dumps({"name": "Demo sensor", "unit": "degC", "labels": {"site": "lab"}})),
     ("points-write", "POST", "/series/{series}/points", "/series/demo/points", "", "text/csv",
@@ -91,6 +103,9 @@ def path_params(route, raw_path):
 
 def event(fn, method, route, raw_path, query, ctype, body):
     headers = {"accept": "application/json", "host": "abc123.execute-api.us-east-1.amazonaws.com", "user-agent": "curl/8.5.0"}
+    if fn.startswith("console"):
+        headers["accept"] = "text/html,*/*"
+        headers["accept-encoding"] = "gzip"
     if ctype:
         headers["content-type"] = ctype
     ev = {

@@ -178,6 +178,12 @@ class Tsfn:
     def loaded(self):
         pass
 
+    # InfluxDB 1.x's write route (`{db}.{measurement}.{field}`: series bench.lp.v).
+    LINES_PATH = "/write?db=bench&precision=s"
+
+    def lines_written(self):
+        return json.loads(self.http.get("/series/bench.lp.v"))["count"]
+
     def read_all(self, name):
         pages, cursor = [], None
         while True:
@@ -256,6 +262,12 @@ class Victoria:
         # (and written), which the other systems have done when their write answers.
         self.http.get("/internal/force_flush")
 
+    # Its InfluxDB-compatible write route.
+    LINES_PATH = "/write?db=bench&precision=s"
+
+    def lines_written(self):
+        return None
+
     def read_all(self, name):
         return [self.http.get("/api/v1/export?" + urllib.parse.urlencode({"match[]": name}))]
 
@@ -331,6 +343,11 @@ class Influx:
 
     def loaded(self):
         pass
+
+    LINES_PATH = "/write?db=bench&precision=s"
+
+    def lines_written(self):
+        return None
 
     def read_all(self, name):
         # The fastest form found: chunked (streamed in chunks of 10,000 rows), epoch timestamps.
@@ -453,6 +470,24 @@ def measure(args):
     res["buckets"] = median_ms(lambda: sysm.http.get(path))
     log(f"{args.label}: 1-hour mean buckets over 100k points ({len(got)} buckets, checked): {res['buckets']:.1f} ms")
 
+    # Line protocol, as Telegraf and InfluxDB clients send it: the same 1M points in 10 bodies
+    # of 100,000 lines, each system's InfluxDB 1.x write route.
+    lp_bodies = ["".join(f"lp,src=bench v={v} {t}\n" for t, v in zip(ts[i : i + BODY], vs[i : i + BODY])).encode()
+                 for i in range(0, BIG_N, BODY)]
+
+    def lp():
+        for b in lp_bodies:
+            sysm.http.write(sysm.LINES_PATH, b, {"content-type": "text/plain; charset=utf-8"})
+        sysm.loaded()
+
+    secs, _ = timed(lp)
+    res["lines"] = BIG_N / secs
+    n = sysm.lines_written()
+    check(n in (None, BIG_N), f"{args.label}: line protocol wrote {n} points, not {BIG_N}")
+    log(f"{args.label}: line protocol, 1M points in 10 bodies ({sum(map(len, lp_bodies)) / 1e6:.0f} MB): "
+        f"{secs:.2f} s = {res['lines']:,.0f} points/s")
+    del lp_bodies
+
     path = sysm.stats_path(AGG, t0, t1)
     fl = [float(v) for v in avs]
     mean = sum(fl) / len(fl)
@@ -498,6 +533,7 @@ def table(files):
          lambda c: f"{c['range']['rps']:,.0f} req/s (p99 {c['range']['p99']:.1f} ms)"),
         ("1-hour mean buckets over 100k points (median of 9)", lambda c: f"{c['buckets']:.1f} ms"),
         ("stats over 100k points (median of 9)", lambda c: f"{c['stats']:.1f} ms"),
+        ("line protocol writes (1M points in 10 bodies, `/write`)", lambda c: f"{c['lines'] / 1e6:.2f}M points/s"),
         ("bytes per point stored (1.1M points)", lambda c: f"{c['bytes']:.1f} ({c['bytes_where']})"),
         ("machine load (1-minute average) before the column", lambda c: f"{c['loadavg']:.1f}"),
     ]

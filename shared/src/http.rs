@@ -32,8 +32,8 @@ where
     if let Err(e) = check_request(&app, &req) {
         return error_response(&e);
     }
-    // `/health` touches no dependency, so its success says nothing about one.
-    let uses_store = req.uri().path() != "/health";
+    // `/health` and `/ping` touch no dependency, so their success says nothing about one.
+    let uses_store = !matches!(req.uri().path(), "/health" | "/ping");
     match handler(app, req).await {
         Ok(r) => {
             if uses_store {
@@ -48,20 +48,12 @@ where
 fn check_request(app: &App, req: &Request) -> Result<()> {
     if let Some(key) = &app.settings.api_key {
         let path = req.uri().path();
-        // Only the probes and the console's static files are open (the page holds no data and
-        // asks for the key): a suffix test would also open `/series/health`.
+        // Only the probes (InfluxDB clients' `/ping` too) and the console's static files are
+        // open (the page holds no data and asks for the key): a suffix test would also open
+        // `/series/health`.
         let open =
-            path == "/health" || path == "/ready" || path == "/" || path.starts_with("/console/");
-        let given = req
-            .headers()
-            .get("x-api-key")
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| {
-                req.headers()
-                    .get(header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.strip_prefix("Bearer "))
-            });
+            matches!(path, "/health" | "/ready" | "/ping" | "/") || path.starts_with("/console/");
+        let given = given_key(req);
         if !open && !given.is_some_and(|g| constant_time_eq(g.as_bytes(), key.as_bytes())) {
             return Err(Error::Unauthorized);
         }
@@ -72,6 +64,44 @@ fn check_request(app: &App, req: &Request) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// The key a request carries: `x-api-key`, `Authorization: Bearer KEY`, or as InfluxDB clients
+/// send their token or password: `Authorization: Token KEY`, HTTP Basic with the key as the
+/// password, and on the InfluxDB 1.x write route the `p` query parameter.
+fn given_key(req: &Request) -> Option<String> {
+    if let Some(k) = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(k.to_owned());
+    }
+    if let Some(auth) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(k) = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("Token "))
+        {
+            return Some(k.to_owned());
+        }
+        if let Some(b64) = auth.strip_prefix("Basic ") {
+            use base64::Engine;
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()?;
+            let text = String::from_utf8(raw).ok()?;
+            return text.split_once(':').map(|(_, pw)| pw.to_owned());
+        }
+    }
+    if req.uri().path() == "/write" {
+        return req.uri().query().and_then(|q| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == "p")
+                .map(|(_, v)| percent_decode_str(v).decode_utf8_lossy().into_owned())
+        });
+    }
+    None
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod json;
 pub mod lambda;
+pub mod lineproto;
 pub mod model;
 pub mod plot;
 pub mod query;

@@ -198,6 +198,17 @@ pub struct Settings {
     #[arg(long, env = "TSFN_API_KEY", value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 
+    /// How InfluxDB line protocol names series: {db} (or {bucket}), {measurement}, {field} and
+    /// {tag:KEY} between literal text, lowercased; the tags become labels
+    #[arg(
+        long,
+        env = "TSFN_LINE_TEMPLATE",
+        value_name = "TEMPLATE",
+        default_value = crate::lineproto::DEFAULT_TEMPLATE,
+        value_parser = Check::new(|s| crate::lineproto::Template::parse(s).ok(), "a template holding {field}, such as {db}.{measurement}.{field} or {db}.{measurement}.{tag:host}.{field}"),
+    )]
+    pub line_template: crate::lineproto::Template,
+
     /// The worker name recorded in jobs (default: POD_IP, else HOST:PID)
     #[arg(long, env = "WORKER_ID", value_name = "NAME")]
     pub worker_id: Option<String>,

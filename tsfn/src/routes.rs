@@ -78,6 +78,16 @@ const WRITE_POINTS: &[StoreCall] = &[
     call("points", "DeleteItem"),
 ];
 const DELETE_POINTS: &[StoreCall] = WRITE_POINTS;
+/// Line protocol: write_points for each series of the body, then put_series (a conditional
+/// PutItem or an UpdateItem, then get_series) for the labels of a series it created.
+const WRITE_LINES: &[StoreCall] = &[
+    call("series", "GetItem"),
+    call("series", "UpdateItem"),
+    call("series", "PutItem"),
+    call("points", "Query"),
+    call("points", "PutItem"),
+    call("points", "DeleteItem"),
+];
 
 macro_rules! route {
     ($krate:ident, $name:literal, $store:expr) => {
@@ -135,6 +145,10 @@ pub static ROUTES: &[Route] = &[
     route!(point_put, "point-put", WRITE_POINTS),
     route!(point_delete, "point-delete", DELETE_POINTS),
     route!(series_stats, "series-stats", READ_SERIES),
+    // InfluxDB's write routes and its clients' probe.
+    route!(write_v1, "write-v1", WRITE_LINES),
+    route!(write_v2, "write-v2", WRITE_LINES),
+    route!(ping, "ping", &[]),
     // get_series of each series the job reads, then the job.
     route!(
         jobs_submit,

@@ -15,7 +15,7 @@ fn expected_status(function: &str) -> u16 {
     match function {
         "series-put" => 201,
         "jobs-submit" => 202,
-        "series-delete" | "point-delete" | "job-delete" => 204,
+        "series-delete" | "point-delete" | "job-delete" | "write-v1" | "write-v2" | "ping" => 204,
         _ => 200,
     }
 }
@@ -151,6 +151,36 @@ async fn every_sample_event_succeeds_through_its_handler() {
             }
             _ => {}
         }
+    }
+    // The line protocol landed in its series, exactly, with its tag as a label.
+    for (id, want) in [
+        ("lab.room.temp", vec![21.5, 21.7]),
+        ("lab.room.humidity", vec![40.0, 41.0]),
+        ("lab.room.co2", vec![612.0]),
+    ] {
+        let sid = tsfn_shared::model::SeriesId::parse(id).unwrap();
+        let info = app.store.get_series(&sid).await.unwrap().expect(id);
+        assert_eq!(info.meta.labels["room"], "kitchen", "{id}");
+        let chunks = app
+            .store
+            .read_chunks(
+                &sid,
+                tsfn_shared::model::Range {
+                    from: None,
+                    to: None,
+                },
+                tsfn_shared::model::Order::Asc,
+                10,
+            )
+            .await
+            .unwrap();
+        let values: Vec<f64> = chunks
+            .iter()
+            .flat_map(|c| c.points().unwrap())
+            .map(|p| p.v)
+            .collect();
+        assert_eq!(values, want, "{id}");
+        assert_eq!(info.first, Some(1_704_067_200_000), "{id}");
     }
     // The writes happened and the deletes undid them.
     let demo = tsfn_shared::model::SeriesId::parse("demo").unwrap();

@@ -19,6 +19,7 @@ mod conformance_sqlite;
 mod console;
 mod docs_examples;
 mod dynamodb_ops;
+mod influx_clients;
 mod job_transitions;
 mod jobs_workers;
 mod k8s;

@@ -215,6 +215,24 @@ impl Server {
         Resp::from(rb.send())
     }
 
+    /// Sends raw bytes with request headers.
+    pub fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Resp {
+        let mut rb = self
+            .client
+            .request(method.parse().expect("method"), self.url(path))
+            .body(body);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        Resp::from(rb.send())
+    }
+
     /// Writes points given as `(epoch seconds, value)` pairs and asserts success.
     pub fn write(&self, series: &str, points: &[(i64, f64)]) {
         let body: Vec<Value> = points.iter().map(|(t, v)| json!([t, v])).collect();
