@@ -29,6 +29,7 @@ EVENTS = [
     ("points-query", "GET", "/series/{series}/points", "/series/co2/points", "from=1990-01-01&to=1991-01-01&limit=5", None, None),
     ("point-get", "GET", "/series/{series}/points/{t}", "/series/co2/points/1990-01-06T00:00:00Z", "", None, None),
     ("series-stats", "GET", "/series/{series}/stats", "/series/co2/stats", "from=1990-01-01&to=2000-01-01", None, None),
+    ("points-multi", "GET", "/points", "/points", "series=seattle-temp-max&series=seattle-temp-min&from=2014-01-01&to=2014-01-08&every=1d&agg=max", None, None),
     ("health", "GET", "/health", "/health", "", None, None),
     ("ready", "GET", "/ready", "/ready", "", None, None),
     ("ping", "GET", "/ping", "/ping", "", None, None),

@@ -432,6 +432,12 @@ pub struct Query {
 
 impl Query {
     pub fn parse(req: &Request) -> Result<Self> {
+        Self::parse_repeating(req, &[])
+    }
+
+    /// Like [`Query::parse`], but the parameters named in `repeatable` may be given more than
+    /// once (read them with [`Query::take_all`]); any other given twice is still a 400.
+    pub fn parse_repeating(req: &Request, repeatable: &[&str]) -> Result<Self> {
         let mut params: Vec<(String, String)> = Vec::new();
         for pair in req
             .uri()
@@ -448,12 +454,26 @@ impl Query {
                     .map_err(|_| Error::invalid("query", "query string is not valid UTF-8"))
             };
             let (k, v) = (dec(k)?, dec(v)?);
-            if params.iter().any(|(n, _)| *n == k) {
+            if !repeatable.contains(&k.as_str()) && params.iter().any(|(n, _)| *n == k) {
                 return Err(Error::invalid(k, "parameter given more than once"));
             }
             params.push((k, v));
         }
         Ok(Query { params })
+    }
+
+    /// Every value of a repeatable parameter, in the order given.
+    pub fn take_all(&mut self, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.params.retain(|(k, v)| {
+            if k == name {
+                out.push(v.clone());
+                false
+            } else {
+                true
+            }
+        });
+        out
     }
 
     pub fn take(&mut self, name: &str) -> Option<String> {
@@ -515,6 +535,62 @@ pub fn write_points_json(out: &mut Vec<u8>, points: &[Point]) {
         out.push(b'}');
     }
     out.push(b']');
+}
+
+/// Appends points as CSV rows `t,v` (RFC 3339 time, the value's shortest exact form, as in
+/// JSON), each ended by a newline; what `POST .../points` reads back as CSV.
+pub fn write_points_csv(out: &mut Vec<u8>, points: &[Point]) {
+    out.reserve(points.len() * 40);
+    let mut num = ryu::Buffer::new();
+    for p in points {
+        time::write_rfc3339(out, p.t);
+        out.push(b',');
+        out.extend_from_slice(num.format_finite(p.v).as_bytes());
+        out.push(b'\n');
+    }
+}
+
+/// Whether a read answers in CSV: `format=csv` (or `json`), else an `Accept` naming
+/// `text/csv` before any JSON type.
+pub fn wants_csv(req: &Request, format: Option<&str>) -> Result<bool> {
+    match format {
+        Some("csv") => return Ok(true),
+        Some("json") => return Ok(false),
+        Some(other) => {
+            return Err(Error::invalid(
+                "format",
+                format!("format must be json or csv, got {other:?}"),
+            ))
+        }
+        None => {}
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let pos = |needle: &str| accept.find(needle);
+    Ok(match (pos("text/csv"), pos("json")) {
+        (Some(c), Some(j)) => c < j,
+        (Some(_), None) => true,
+        _ => false,
+    })
+}
+
+/// A CSV response (`text/csv`), with the next page's cursor, if any, in `x-next-cursor`.
+pub fn csv_response(body: Vec<u8>, next_cursor: Option<String>) -> Response {
+    let mut r = Response::new(Body::Binary(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Some(c) = next_cursor {
+        r.headers_mut().insert(
+            "x-next-cursor",
+            HeaderValue::from_str(&c).expect("a cursor is URL-safe base64"),
+        );
+    }
+    r
 }
 
 /// Appends a JSON string (with escaping) to `out`.

@@ -350,7 +350,7 @@ fn parse_line(line: &[u8]) -> std::result::Result<Line<'_>, String> {
         let end = find_unescaped(&line[..fields_end], j, b",", true);
         let pair = &line[j..end];
         let eq = find_unescaped(pair, 0, b"=", false);
-        if eq == 0 || eq >= pair.len() - 1 {
+        if eq == 0 || eq + 1 >= pair.len() {
             return Err(format!(
                 "field {:?} is not key=value",
                 String::from_utf8_lossy(pair)
@@ -359,8 +359,8 @@ fn parse_line(line: &[u8]) -> std::result::Result<Line<'_>, String> {
         fields.push((&pair[..eq], &pair[eq + 1..]));
         j = end + 1;
     }
-    if fields.is_empty() {
-        return Err("it has no fields".into());
+    if fields.is_empty() || line[fields_end - 1] == b',' {
+        return Err("it has no fields, or a field list ending in a comma".into());
     }
     let rest = trim(&line[fields_end.min(line.len())..]);
     let timestamp = if rest.is_empty() {
@@ -703,6 +703,9 @@ mod tests {
             (",t=1 v=1", "line 1"),
             ("m,t v=1", "line 1"),
             ("m =1", "line 1"),
+            ("m a=1,,b=2", "line 1"),
+            ("m a=1, 5", "line 1"),
+            ("m a=1,", "line 1"),
         ] {
             let e = parse(body, Precision::Ns).unwrap_err();
             assert_eq!(field_of(e), line, "{body:?}");

@@ -145,15 +145,22 @@ pub static ROUTES: &[Route] = &[
     route!(point_put, "point-put", WRITE_POINTS),
     route!(point_delete, "point-delete", DELETE_POINTS),
     route!(series_stats, "series-stats", READ_SERIES),
+    // The buckets of each series it names, as points-query reads them.
+    route!(points_multi, "points-multi", READ_SERIES),
     // InfluxDB's write routes and its clients' probe.
     route!(write_v1, "write-v1", WRITE_LINES),
     route!(write_v2, "write-v2", WRITE_LINES),
     route!(ping, "ping", &[]),
-    // get_series of each series the job reads, then the job.
+    // get_series of each series the job reads, then the job; a spectrum without `every`
+    // first reads the chunks of its range (check_data).
     route!(
         jobs_submit,
         "jobs-submit",
-        &[call("series", "GetItem"), call("jobs", "PutItem")]
+        &[
+            call("series", "GetItem"),
+            call("points", "Query"),
+            call("jobs", "PutItem")
+        ]
     ),
     // The by_status and all indexes.
     route!(jobs_list, "jobs-list", &[index_call("jobs", "Query")]),

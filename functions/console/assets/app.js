@@ -996,12 +996,46 @@
             h('tbody', {}, rows)) : null,
           an.length > 200 ? note(`First 200 of ${an.length} shown.`) : null);
       }
+      case 'spectrum':
+        return h('div', {}, spectrum(r),
+          h('table', { class: 'kv', 'data-testid': 'result-dominant' },
+            h('thead', {}, h('tr', {}, h('th', { text: 'period' }), h('th', { text: 'cycles per day' }), h('th', { text: 'amplitude' }))),
+            h('tbody', {}, (r.dominant || []).map((d) => h('tr', {},
+              h('td', { text: d.period_days >= 1 ? `${+d.period_days.toPrecision(4)} days` : `${+d.period_s.toPrecision(4)} s` }),
+              h('td', { text: String(+d.per_day.toPrecision(4)) }),
+              h('td', { text: String(+d.magnitude.toPrecision(4)) }))))),
+          table([['series', r.series], ['points', r.n], ['spacing', `${r.spacing_ms} ms`], ['resampled', r.every || 'no'], ['window', r.window]]));
       case 'histogram':
         return h('div', {}, histogram(r),
           table([['series', r.series], ['count', r.count], ['min', r.min], ['max', r.max], ['below min', r.below], ['above max', r.above]]));
       default:
         return h('pre', { class: 'json', text: JSON.stringify(r, null, 2) });
     }
+  }
+
+  // Amplitude against cycles per day, the dominant peaks marked with their periods.
+  function spectrum(r) {
+    const f = r.frequencies || [];
+    if (f.length < 2) return h('p', { class: 'muted', text: 'Too few frequencies to draw.' });
+    const W = 560, H = 220, L = 48, B = 36, T = 14, R = 10;
+    const fmax = f[f.length - 1].per_day || 1;
+    const top = Math.max(...f.map((b) => b.magnitude), 1e-300);
+    const x = (v) => L + (v / fmax) * (W - L - R);
+    const y = (m) => H - B - (m / top) * (H - B - T);
+    const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'hist', 'data-testid': 'result-spectrum', role: 'img' });
+    svg.append(s('polyline', { points: f.map((b) => `${x(b.per_day).toFixed(1)},${y(b.magnitude).toFixed(1)}`).join(' '), fill: 'none', stroke: PALETTE[0], 'stroke-width': 1.2 }));
+    for (const d of r.dominant || []) {
+      svg.append(s('circle', { cx: x(d.per_day), cy: y(d.magnitude), r: 3, fill: MARKER }));
+      const label = d.period_days >= 1 ? `${+d.period_days.toPrecision(3)} d` : `${+d.period_s.toPrecision(3)} s`;
+      svg.append(s('text', { x: x(d.per_day) + 5, y: Math.max(T, y(d.magnitude) - 4), class: 'tick' }, label));
+    }
+    svg.append(s('line', { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: '#6b7280' }));
+    svg.append(s('line', { x1: L, x2: L, y1: T, y2: H - B, stroke: '#6b7280' }));
+    svg.append(s('text', { x: L, y: H - B + 14, 'text-anchor': 'middle', class: 'tick' }, '0'));
+    svg.append(s('text', { x: W - R, y: H - B + 14, 'text-anchor': 'end', class: 'tick' }, String(+fmax.toPrecision(3))));
+    svg.append(s('text', { x: L - 6, y: T + 8, 'text-anchor': 'end', class: 'tick' }, String(+top.toPrecision(3))));
+    svg.append(s('text', { x: (L + W) / 2, y: H - 6, 'text-anchor': 'middle', class: 'tick' }, 'cycles per day · height = amplitude'));
+    return svg;
   }
 
   function histogram(r) {

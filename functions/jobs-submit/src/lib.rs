@@ -1,8 +1,8 @@
 //! `POST /jobs`: submit an analysis job. Body:
 //! `{"kind": "plot", "series": "co2" | ["a", "b"], "from": ..., "to": ..., "params": {...}}`.
 //! Everything is validated here (unknown kind, bad params, wrong number of series: 400; a series
-//! that does not exist: 404, checked by the store as it queues the job), so a job that is
-//! accepted can run. Answers 202 with a `Location` header and the job record.
+//! that does not exist: 404, checked by the store as it queues the job; a `spectrum` of a series
+//! that is not evenly spaced: 400, read from the data), so a job that is accepted can run. Answers 202 with a `Location` header and the job record.
 
 use std::sync::Arc;
 
@@ -18,6 +18,7 @@ pub const PATH: &str = "/jobs";
 pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
     Query::parse(&req)?.finish()?;
     let spec = JobSpec::from_submission(http::body(&req))?;
+    tsfn_shared::jobs::run::check_data(app.store.as_ref(), &spec).await?;
     let job = Job::new(spec, now_ms());
     app.store.create_job(&job).await?;
     app.job_signal.notify_one();

@@ -6,7 +6,8 @@
 //! max, sum, count, first, last); each bucket is reported at its start time. With
 //! `max_points` (2-100000) the range is drawn instead ([`query::draw`]): the least and greatest
 //! point of each of `max_points / 2` equal buckets, their width in the answer as `bucket_ms`,
-//! in one answer without a cursor.
+//! in one answer without a cursor. CSV instead of JSON with `format=csv` or `Accept: text/csv`:
+//! a `t,v` header and a row per point (or bucket), the next page's cursor in `x-next-cursor`.
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
     let id = PathParams::parse(&req, PATH)?.series()?;
     let mut q = Query::parse(&req)?;
     let range = q.range()?;
+    let csv = http::wants_csv(&req, q.take("format").as_deref())?;
     if let Some(n) = q.take("max_points") {
         // Paging and bucketing mean nothing for a drawing: refused by name, not ignored.
         for other in ["limit", "cursor", "order", "every", "agg"] {
@@ -36,7 +38,7 @@ pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
             }
         }
         q.finish()?;
-        return draw(&app, &id, range, &n).await;
+        return draw(&app, &id, range, &n, csv).await;
     }
     let limit = q.usize_in("limit", DEFAULT_LIMIT, MAX_LIMIT)?;
     let order = q
@@ -77,6 +79,9 @@ pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
         },
     )
     .await?;
+    if csv {
+        return Ok(csv_page(&page));
+    }
     let extra: Vec<(&str, serde_json::Value)> = match (&every, bucket) {
         (Some(e), Some(b)) => vec![("every", e.as_str().into()), ("agg", b.agg.name().into())],
         _ => Vec::new(),
@@ -90,7 +95,14 @@ pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
 /// `max_points=N`: the range drawn N/2 buckets wide, with the bounds it covers (`from` and `to`
 /// as the query would give them; the series' first and last times where it gave none; null for
 /// a range without points).
-async fn draw(app: &App, id: &SeriesId, range: Range, n: &str) -> Result<Response> {
+/// A page as CSV: `t,v`, then a row per point.
+fn csv_page(page: &query::Page) -> Response {
+    let mut out = b"t,v\n".to_vec();
+    http::write_points_csv(&mut out, &page.points);
+    http::csv_response(out, page.next.map(|c| c.encode()))
+}
+
+async fn draw(app: &App, id: &SeriesId, range: Range, n: &str, csv: bool) -> Result<Response> {
     let max_points = match n.parse::<usize>() {
         Ok(n) if (2..=query::MAX_DRAW_POINTS).contains(&n) => n,
         _ => {
@@ -104,6 +116,12 @@ async fn draw(app: &App, id: &SeriesId, range: Range, n: &str) -> Result<Respons
         }
     };
     let d = query::draw(app.store.as_ref(), id, range, max_points).await?;
+    if csv {
+        return Ok(csv_page(&query::Page {
+            points: d.points,
+            next: None,
+        }));
+    }
     // `to` is exclusive: one past a last point at 9999-12-31T23:59:59.999Z has no timestamp.
     let bound = |ms: Option<i64>| match ms {
         Some(ms) if (time::MIN_MS..=time::MAX_MS).contains(&ms) => time::format(ms).into(),

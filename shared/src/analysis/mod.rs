@@ -7,6 +7,7 @@ pub mod correlation;
 pub mod histogram;
 pub mod resample;
 pub mod rolling;
+pub mod spectrum;
 pub mod summary;
 pub mod trend;
 mod window;

@@ -76,9 +76,12 @@ proptest! {
         for run in points.chunks(MAX_POINTS) {
             let chunk = Chunk::encode(run);
             let back = Chunk::from_bytes(chunk.as_bytes().to_vec()).unwrap();
-            prop_assert_eq!(back.summary(), chunk.summary());
+            // Compared as printed: a sum that overflows (values near f64::MAX) is NaN, which
+            // equals nothing, itself included.
+            let same = |a: &Summary, b: &Summary| format!("{a:?}") == format!("{b:?}");
+            prop_assert!(same(back.summary(), chunk.summary()));
             prop_assert_eq!(bits(&back.points().unwrap()), bits(run));
-            prop_assert_eq!(back.summary(), &Summary::of(run).unwrap());
+            prop_assert!(same(back.summary(), &Summary::of(run).unwrap()));
         }
     }
 
@@ -143,7 +146,7 @@ proptest! {
     fn writes_and_deletes_keep_every_point(
         bodies in prop::collection::vec(
             prop::collection::btree_map(0i64..20_000, -1e6f64..1e6, 1..3000), 1..6),
-        cuts in prop::collection::vec((0i64..20_000, 0i64..3000), 0..3),
+        cuts in prop::collection::vec((0i64..20_000, 1i64..3000), 0..3),
     ) {
         let mut stored = std::collections::BTreeMap::new();
         let mut want = std::collections::BTreeMap::new();

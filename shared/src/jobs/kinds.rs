@@ -168,6 +168,25 @@ const CATALOGUE: &[(&str, &str, &[Param])] = &[
             p("agg", "string", "How a bucket's points become one value.").choices(AGGS),
         ],
     ),
+    (
+        "spectrum",
+        "The frequencies an evenly spaced series holds (discrete Fourier transform), with its dominant periods.",
+        &[
+            p("window", "string", "Taper applied before the transform.").choices(&["hann", "none"]),
+            p(
+                "detrend",
+                "string",
+                "What is removed first: the mean, or the least-squares line.",
+            )
+            .choices(&["mean", "linear"]),
+            p(
+                "every",
+                "duration",
+                "Resample to buckets this wide first (needed when the series is not evenly spaced).",
+            ),
+            p("top", "integer", "How many dominant periods to list.").range(1.0, 20.0),
+        ],
+    ),
 ];
 
 /// Example values for required params, used to obtain the defaults of the others.

@@ -95,6 +95,47 @@ fn input(l: &Loaded) -> Input<'_> {
     }
 }
 
+/// What can only be checked against the data when a job is submitted: a `spectrum` without
+/// `every` needs an evenly spaced series. Read page by page, stopping at the first uneven gap,
+/// so a long series is not read whole to be refused; a missing series is left to the store's
+/// check as the job is queued.
+pub async fn check_data(store: &dyn Store, spec: &JobSpec) -> Result<()> {
+    let Kind::Spectrum(p) = &spec.kind else {
+        return Ok(());
+    };
+    if p.every.is_some() {
+        return Ok(());
+    }
+    let id = &spec.series[0];
+    let mut scan = Scan::new(store, id, spec.range, Order::Asc);
+    let (mut count, mut prev, mut step) = (0usize, None::<i64>, None::<i64>);
+    loop {
+        let page = match scan.next_page().await {
+            Err(Error::NotFound(_)) => return Ok(()),
+            r => r?,
+        };
+        let Some(page) = page else { break };
+        for pt in page {
+            count += 1;
+            if let Some(before) = prev {
+                let gap = pt.t - before;
+                match step {
+                    None => step = Some(gap),
+                    Some(s) if s != gap => {
+                        return Err(analysis::spectrum::uneven(id.as_str(), s, gap, before))
+                    }
+                    Some(_) => {}
+                }
+            }
+            prev = Some(pt.t);
+        }
+    }
+    if count < analysis::spectrum::MIN_POINTS {
+        return Err(analysis::spectrum::too_few(id.as_str(), count));
+    }
+    Ok(())
+}
+
 /// Computes a job's result from loaded data.
 pub fn compute(kind: &Kind, data: &[Loaded]) -> Result<JobResult> {
     let first = data
@@ -112,6 +153,7 @@ pub fn compute(kind: &Kind, data: &[Loaded]) -> Result<JobResult> {
             input(&data[1]),
             p,
         )?),
+        Kind::Spectrum(p) => json(&analysis::spectrum::spectrum(input(first), p)?),
         Kind::Plot(p) => plot(p, data),
     }
 }

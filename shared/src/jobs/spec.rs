@@ -6,7 +6,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::analysis::{anomalies, correlation, histogram, resample, rolling, summary, trend};
+use crate::analysis::{
+    anomalies, correlation, histogram, resample, rolling, spectrum, summary, trend,
+};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::model::{Range, SeriesId};
@@ -24,6 +26,7 @@ pub enum Kind {
     Trend(trend::TrendParams),
     Anomalies(anomalies::AnomaliesParams),
     Correlation(correlation::CorrelationParams),
+    Spectrum(spectrum::SpectrumParams),
 }
 
 pub const KINDS: &[&str] = &[
@@ -35,6 +38,7 @@ pub const KINDS: &[&str] = &[
     "trend",
     "anomalies",
     "correlation",
+    "spectrum",
 ];
 
 fn params<T: DeserializeOwned>(v: Value) -> Result<T> {
@@ -58,6 +62,7 @@ impl Kind {
             "trend" => Kind::Trend(params(p)?),
             "anomalies" => Kind::Anomalies(params(p)?),
             "correlation" => Kind::Correlation(params(p)?),
+            "spectrum" => Kind::Spectrum(params(p)?),
             _ => {
                 return Err(Error::invalid(
                     "kind",
@@ -79,6 +84,7 @@ impl Kind {
             Kind::Trend(p) => p.validate(),
             Kind::Anomalies(p) => p.validate(),
             Kind::Correlation(p) => p.validate(),
+            Kind::Spectrum(p) => p.validate(),
         }
     }
 
@@ -92,6 +98,7 @@ impl Kind {
             Kind::Trend(_) => "trend",
             Kind::Anomalies(_) => "anomalies",
             Kind::Correlation(_) => "correlation",
+            Kind::Spectrum(_) => "spectrum",
         }
     }
 
@@ -106,6 +113,7 @@ impl Kind {
             Kind::Trend(p) => serde_json::to_value(p),
             Kind::Anomalies(p) => serde_json::to_value(p),
             Kind::Correlation(p) => serde_json::to_value(p),
+            Kind::Spectrum(p) => serde_json::to_value(p),
         };
         v.unwrap_or(Value::Null)
     }

@@ -514,6 +514,168 @@ fn push_extremes(min: Point, max: Point, out: &mut Vec<Point>) {
     }
 }
 
+/// How a multi-series query fills the buckets a series has no point in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    /// `null` in the series' column.
+    Null,
+    /// The series' last value before it (null before its first).
+    Previous,
+    /// Interpolated in time between the series' values on both sides (null outside them).
+    Linear,
+    Zero,
+}
+
+impl Fill {
+    pub fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "null" => Fill::Null,
+            "previous" => Fill::Previous,
+            "linear" => Fill::Linear,
+            "zero" => Fill::Zero,
+            _ => {
+                return Err(Error::invalid(
+                    "fill",
+                    format!("fill must be null, previous, linear or zero, got {s:?}"),
+                ))
+            }
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Fill::Null => "null",
+            Fill::Previous => "previous",
+            Fill::Linear => "linear",
+            Fill::Zero => "zero",
+        }
+    }
+}
+
+/// The most buckets a multi-series query answers with.
+pub const MAX_ALIGNED_BUCKETS: usize = 100_000;
+
+/// Several series on the same buckets: a row per bucket start, a column per series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aligned {
+    pub times: Vec<i64>,
+    pub columns: Vec<Vec<Option<f64>>>,
+}
+
+/// Buckets of several series over one range, aligned: without `fill`, a row for every bucket
+/// start where at least one series has points (null where another has none); with `fill`
+/// (which needs both bounds), a row for every bucket of the range, empty ones filled as asked.
+pub async fn aligned(
+    store: &dyn Store,
+    ids: &[SeriesId],
+    range: Range,
+    b: Bucketing,
+    fill: Option<Fill>,
+) -> Result<Aligned> {
+    let too_many = || {
+        Error::invalid(
+            "every",
+            format!(
+                "the range holds more than {MAX_ALIGNED_BUCKETS} buckets of {}: choose wider \
+                 buckets or a shorter range",
+                time::format_duration(b.every)
+            ),
+        )
+    };
+    let mut each = Vec::with_capacity(ids.len());
+    for id in ids {
+        let page = points(
+            store,
+            id,
+            &PointsQuery {
+                range,
+                order: Order::Asc,
+                limit: MAX_ALIGNED_BUCKETS,
+                cursor: None,
+                bucket: Some(b),
+            },
+        )
+        .await?;
+        if page.next.is_some() {
+            return Err(too_many());
+        }
+        each.push(page.points);
+    }
+    let times: Vec<i64> = match (fill, range.from, range.to) {
+        (Some(_), Some(from), Some(to)) => {
+            let first = bucket_start(from, b.every);
+            check_bucket_start(first, b.every, "every")?;
+            let n = (to - first + b.every - 1) / b.every;
+            if n as u64 > MAX_ALIGNED_BUCKETS as u64 {
+                return Err(too_many());
+            }
+            (0..n).map(|k| first + k * b.every).collect()
+        }
+        (Some(_), ..) => {
+            return Err(Error::invalid(
+                "fill",
+                "fill needs a bounded range: give both from and to",
+            ))
+        }
+        (None, ..) => {
+            let mut all: Vec<i64> = each.iter().flatten().map(|p| p.t).collect();
+            all.sort_unstable();
+            all.dedup();
+            if all.len() > MAX_ALIGNED_BUCKETS {
+                return Err(too_many());
+            }
+            all
+        }
+    };
+    let columns = each
+        .iter()
+        .map(|pts| {
+            let mut col = vec![None; times.len()];
+            let mut k = 0;
+            for p in pts {
+                while k < times.len() && times[k] < p.t {
+                    k += 1;
+                }
+                if k < times.len() && times[k] == p.t {
+                    col[k] = Some(p.v);
+                }
+            }
+            if let Some(f) = fill {
+                fill_column(&times, &mut col, f);
+            }
+            col
+        })
+        .collect();
+    Ok(Aligned { times, columns })
+}
+
+fn fill_column(times: &[i64], col: &mut [Option<f64>], fill: Fill) {
+    match fill {
+        Fill::Null => {}
+        Fill::Zero => col.iter_mut().for_each(|v| *v = Some(v.unwrap_or(0.0))),
+        Fill::Previous => {
+            let mut last = None;
+            for v in col.iter_mut() {
+                match v {
+                    Some(x) => last = Some(*x),
+                    None => *v = last,
+                }
+            }
+        }
+        Fill::Linear => {
+            let known: Vec<usize> = (0..col.len()).filter(|&i| col[i].is_some()).collect();
+            for w in known.windows(2) {
+                let (a, b) = (w[0], w[1]);
+                let (va, vb) = (col[a].expect("known"), col[b].expect("known"));
+                let (ta, tb) = (times[a] as f64, times[b] as f64);
+                for i in a + 1..b {
+                    col[i] = Some(va + (vb - va) * ((times[i] as f64 - ta) / (tb - ta)));
+                }
+            }
+        }
+    }
+}
+
 /// Statistics of a series over `range`: chunk headers where a chunk lies wholly inside it,
 /// decoded points at its edges.
 pub async fn stats(store: &dyn Store, id: &SeriesId, range: Range) -> Result<Stats> {

@@ -127,7 +127,7 @@ async fn every_sample_event_succeeds_through_its_handler() {
             "job-result" => assert!(text.contains("\"count\":2225"), "{text}"),
             "jobs-kinds" => {
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-                assert_eq!(v["kinds"].as_array().unwrap().len(), 8, "{text}");
+                assert_eq!(v["kinds"].as_array().unwrap().len(), 9, "{text}");
             }
             // Asked with `accept-encoding: gzip`: compressed, and named so.
             "console" | "console.asset" => {

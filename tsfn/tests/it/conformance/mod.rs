@@ -26,7 +26,8 @@ macro_rules! conformance_tests {
             bodies_must_be_objects, wrong_types_name_the_field, histogram_edges,
             svg_text_is_xml, job_params_record_defaults, drawing_queries,
             drawing_errors, job_kinds_as_data, console_files, line_protocol_writes,
-            line_protocol_errors_write_nothing, line_protocol_gzip);
+            line_protocol_errors_write_nothing, line_protocol_gzip, series_filters, csv_out,
+            spectrum_job, multi_series_buckets);
         $crate::conformance_tests!(@with_start $start;
             job_queue_without_workers);
     };
@@ -2606,4 +2607,309 @@ pub fn line_protocol_gzip(s: &Server) {
         r.text()
     );
     s.get("/series/x.m.v").expect_error(404, None);
+}
+
+/// `GET /series?label=K:V&q=TEXT`: every filter must match; labels exactly, text in the id or
+/// the name, ignoring case.
+pub fn series_filters(s: &Server) {
+    for (id, name, labels) in [
+        (
+            "f.kitchen",
+            "Kitchen temperature",
+            json!({"room": "kitchen", "floor": "1"}),
+        ),
+        (
+            "f.hall",
+            "Hall temperature",
+            json!({"room": "hall", "floor": "1"}),
+        ),
+        (
+            "f.attic",
+            "Attic HUMIDITY",
+            json!({"room": "attic", "floor": "2:b"}),
+        ),
+    ] {
+        s.put_json(
+            &format!("/series/{id}"),
+            &json!({"name": name, "labels": labels}),
+        )
+        .expect(201);
+    }
+    let ids = |query: &str| -> Vec<String> {
+        s.get(&format!("/series?{query}")).expect(200)["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("label=floor:1"), ["f.hall", "f.kitchen"]);
+    assert_eq!(ids("label=floor:1&label=room:hall"), ["f.hall"]);
+    assert_eq!(
+        ids("label=floor:2:b"),
+        ["f.attic"],
+        "the value is all after the first colon"
+    );
+    assert_eq!(ids("label=floor:3"), Vec::<String>::new());
+    assert_eq!(ids("label=nope:1"), Vec::<String>::new());
+    assert_eq!(ids("q=TEMPERATURE"), ["f.hall", "f.kitchen"]);
+    assert_eq!(ids("q=humidity"), ["f.attic"]);
+    assert_eq!(ids("q=f.k"), ["f.kitchen"]);
+    assert_eq!(ids("q=temperature&label=room:kitchen"), ["f.kitchen"]);
+    assert_eq!(ids("").len(), 3);
+    s.get("/series?label=floor")
+        .expect_error(400, Some("label"));
+    s.get("/series?label=:1").expect_error(400, Some("label"));
+    s.get("/series?nope=1").expect_error(400, Some("nope"));
+}
+
+/// Ranges, buckets and drawings as CSV (`Accept: text/csv` or `format=csv`): `t,v` with exact
+/// values that write back bit for bit, and the next page's cursor in a header.
+pub fn csv_out(s: &Server) {
+    let vals = [0.1, -0.0, 5e-324, f64::MAX, 1e-300, -123.456, 2.5, 1e21];
+    let pts: Vec<(i64, f64)> = vals
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (i as i64 * 60, v))
+        .collect();
+    s.write("csv", &pts);
+    let csv = |r: crate::support::Resp| -> (Vec<(String, f64)>, Option<String>) {
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        let text = r.text();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("t,v"));
+        let rows = lines
+            .map(|l| {
+                let (t, v) = l.split_once(',').unwrap();
+                (t.to_owned(), v.parse::<f64>().unwrap())
+            })
+            .collect();
+        let next = r
+            .headers
+            .get("x-next-cursor")
+            .map(|c| c.to_str().unwrap().to_owned());
+        (rows, next)
+    };
+    let (rows, next) = csv(s.get_with("/series/csv/points", &[("accept", "text/csv")]));
+    assert_eq!(next, None);
+    assert_eq!(rows.len(), vals.len());
+    for ((t, v), (i, want)) in rows.iter().zip(vals.iter().enumerate()) {
+        assert_eq!(t, &rfc(i as i64 * 60));
+        assert_eq!(v.to_bits(), want.to_bits(), "{want:e}");
+    }
+    // It writes back exactly.
+    let r = s.send(
+        "POST",
+        "/series/csv2/points",
+        Some("text/csv"),
+        s.get("/series/csv/points?format=csv").body,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let (again, _) = csv(s.get("/series/csv2/points?format=csv"));
+    assert_eq!(
+        again
+            .iter()
+            .map(|(t, v)| (t.clone(), v.to_bits()))
+            .collect::<Vec<_>>(),
+        rows.iter()
+            .map(|(t, v)| (t.clone(), v.to_bits()))
+            .collect::<Vec<_>>()
+    );
+    // Pages: the cursor comes in a header and works as in JSON.
+    let (first, next) = csv(s.get("/series/csv/points?format=csv&limit=3"));
+    assert_eq!(first.len(), 3);
+    let cursor = next.expect("a next page");
+    let (second, _) = csv(s.get(&format!(
+        "/series/csv/points?format=csv&limit=3&cursor={cursor}"
+    )));
+    assert_eq!(second[0].0, rfc(180));
+    // Buckets and drawings.
+    let (buckets, _) = csv(s.get("/series/csv/points?format=csv&every=4m&agg=count"));
+    assert_eq!(buckets, vec![(rfc(0), 4.0), (rfc(240), 4.0)]);
+    let (drawn, _) = csv(s.get("/series/csv/points?format=csv&max_points=4"));
+    assert!(!drawn.is_empty() && drawn.len() <= 4);
+    // JSON unless asked: JSON before CSV in Accept, or format=json.
+    let r = s.get_with(
+        "/series/csv/points",
+        &[("accept", "application/json, text/csv")],
+    );
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let r = s.get_with("/series/csv/points?format=json", &[("accept", "text/csv")]);
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    s.get("/series/csv/points?format=xml")
+        .expect_error(400, Some("format"));
+}
+
+/// `spectrum`: known periods and amplitudes found; a series that is not evenly spaced refused
+/// at submit, naming `params.every`, and accepted with it.
+pub fn spectrum_job(s: &Server) {
+    let tau = std::f64::consts::TAU;
+    // 60 days hourly: a daily sine of amplitude 2 and a 12-hour one of 0.5, on whole bins.
+    let pts: Vec<(i64, f64)> = (0..24 * 60)
+        .map(|i| {
+            let h = i as f64;
+            (
+                i * 3600,
+                7.0 + 2.0 * (tau * h / 24.0).sin() + 0.5 * (tau * h / 12.0).cos(),
+            )
+        })
+        .collect();
+    s.write("sp", &pts);
+    let id = submit(
+        s,
+        json!({"kind": "spectrum", "series": "sp", "params": {"top": 2}}),
+    );
+    let job = wait_job(s, &id);
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(
+        job["params"],
+        json!({"window": "hann", "detrend": "mean", "top": 2})
+    );
+    let r = s.get(&format!("/jobs/{id}/result")).expect(200);
+    assert_eq!(r["n"], 24 * 60);
+    assert_eq!(r["spacing_ms"], 3_600_000);
+    assert_eq!(r["frequencies"].as_array().unwrap().len(), 24 * 60 / 2 + 1);
+    let d = r["dominant"].as_array().unwrap();
+    assert_eq!(d.len(), 2);
+    let close = |a: &Value, b: f64| (a.as_f64().unwrap() - b).abs() <= 1e-9 * b.abs().max(1.0);
+    assert!(
+        close(&d[0]["period_s"], 86_400.0) && close(&d[0]["magnitude"], 2.0),
+        "{d:?}"
+    );
+    assert!(
+        close(&d[1]["period_s"], 43_200.0) && close(&d[1]["magnitude"], 0.5),
+        "{d:?}"
+    );
+    assert!(close(&d[0]["per_day"], 1.0), "{d:?}");
+    // Not evenly spaced: refused at submit unless resampled.
+    s.write(
+        "sp-uneven",
+        &[(0, 1.0), (60, 2.0), (120, 1.0), (240, 2.0), (300, 1.0)],
+    );
+    let e = s
+        .post_json("/jobs", &json!({"kind": "spectrum", "series": "sp-uneven"}))
+        .expect_error(400, Some("series"));
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("params.every"),
+        "{e}"
+    );
+    let id = submit(
+        s,
+        json!({"kind": "spectrum", "series": "sp-uneven", "params": {"every": "1m", "window": "none"}}),
+    );
+    let job = wait_job(s, &id);
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let r = s.get(&format!("/jobs/{id}/result")).expect(200);
+    assert_eq!(
+        (r["n"].as_u64(), r["every"].as_str()),
+        (Some(6), Some("1m"))
+    );
+    // Too few points; bad params.
+    s.write("sp-short", &[(0, 1.0), (60, 2.0), (120, 1.0)]);
+    s.post_json("/jobs", &json!({"kind": "spectrum", "series": "sp-short"}))
+        .expect_error(400, Some("series"));
+    s.post_json(
+        "/jobs",
+        &json!({"kind": "spectrum", "series": "sp", "params": {"window": "cosine"}}),
+    )
+    .expect_error(400, None);
+    s.post_json(
+        "/jobs",
+        &json!({"kind": "spectrum", "series": "sp", "params": {"top": 0}}),
+    )
+    .expect_error(400, Some("params.top"));
+}
+
+/// `GET /points`: several series on the same buckets, null where one has no value, each fill
+/// mode over a bounded range, CSV columns in the order asked, and the errors.
+pub fn multi_series_buckets(s: &Server) {
+    // a: every 10 min for 2 h; b: two points, at 0:00 and 1:30.
+    let a: Vec<(i64, f64)> = (0..12).map(|i| (i * 600, i as f64)).collect();
+    s.write("ma", &a);
+    s.write("mb", &[(0, 10.0), (5400, 40.0)]);
+    let q = |extra: &str| s.get(&format!("/points?series=ma&series=mb&every=30m{extra}"));
+    let v = q("").expect(200);
+    assert_eq!(v["series"], json!(["ma", "mb"]));
+    assert_eq!(
+        (&v["every"], &v["agg"], &v["fill"]),
+        (&json!("30m"), &json!("mean"), &Value::Null)
+    );
+    assert_eq!(
+        v["points"],
+        json!([
+            {"t": rfc(0), "v": [1.0, 10.0]},
+            {"t": rfc(1800), "v": [4.0, null]},
+            {"t": rfc(3600), "v": [7.0, null]},
+            {"t": rfc(5400), "v": [10.0, 40.0]},
+        ])
+    );
+    let range = format!("&from={}&to={}", rfc(0), rfc(9000));
+    let b_col = |fill: &str| -> Value {
+        let v = q(&format!("{range}&fill={fill}&agg=max")).expect(200);
+        assert_eq!(v["fill"], fill);
+        assert_eq!(
+            v["points"].as_array().unwrap().len(),
+            5,
+            "{fill}: every bucket of the range"
+        );
+        Value::Array(
+            v["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["v"][1].clone())
+                .collect(),
+        )
+    };
+    assert_eq!(b_col("null"), json!([10.0, null, null, 40.0, null]));
+    assert_eq!(b_col("zero"), json!([10.0, 0.0, 0.0, 40.0, 0.0]));
+    assert_eq!(b_col("previous"), json!([10.0, 10.0, 10.0, 40.0, 40.0]));
+    assert_eq!(b_col("linear"), json!([10.0, 20.0, 30.0, 40.0, null]));
+    // CSV, columns in the order asked.
+    let r = s.get_with(
+        &format!("/points?series=mb&series=ma&every=1h&agg=count{range}"),
+        &[("accept", "text/csv")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.text(),
+        format!("t,mb,ma\n{},1.0,6.0\n{},1.0,6.0\n", rfc(0), rfc(3600))
+    );
+    // Errors.
+    s.get("/points?every=1h").expect_error(400, Some("series"));
+    s.get("/points?series=ma").expect_error(400, Some("every"));
+    s.get("/points?series=ma&every=soon")
+        .expect_error(400, Some("every"));
+    s.get("/points?series=ma&every=1h&fill=nearest")
+        .expect_error(400, Some("fill"));
+    s.get(&format!(
+        "/points?series=ma&every=1h&fill=zero&from={}",
+        rfc(0)
+    ))
+    .expect_error(400, Some("fill"));
+    s.get(&format!(
+        "/points?series=ma&every=1ms&fill=zero&from={}&to={}",
+        rfc(0),
+        rfc(1000)
+    ))
+    .expect_error(400, Some("every"));
+    s.get("/points?series=ma&series=nope&every=1h")
+        .expect_error(404, None);
+    s.get("/points?series=ma&every=1h&agg=median")
+        .expect_error(400, Some("agg"));
+    s.get("/points?series=BAD&every=1h")
+        .expect_error(400, Some("series"));
 }
