@@ -375,6 +375,28 @@ class ConsoleTest:
         self.js("document.getElementById('chart-panel').scrollIntoView()")
         self.shot("anomalies-job")
 
+    def step_spectrum(self):
+        # co2 is weekly with gaps: resampled to 7 days, the line taken out, the year on top.
+        self.choose_kind("spectrum")
+        self.pick_series(["co2"])
+        every = self.css("#param-every")
+        every.clear()
+        every.send_keys("7d")
+        Select(self.css("#param-detrend")).select_by_value("linear")
+        job = self.submit_job()
+        self.wait_job_done(job)
+        svg = self.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, '[data-testid="result-spectrum"]') or [None])[0],
+                        "the spectrum chart")
+        n = len(svg.find_element(By.TAG_NAME, "polyline").get_attribute("points").split())
+        check(n > 1000, f"the spectrum line has {n} points, expected one per frequency (1,143)")
+        rows = self.css_all('[data-testid="result-dominant"] tbody tr')
+        check(len(rows) >= 1, "no dominant periods listed")
+        first = rows[0].find_elements(By.TAG_NAME, "td")[0].text
+        check(first.startswith("363.4"), f"the strongest period is {first!r}, expected the year (363.4 days)")
+        print(f"    spectrum job {job}: {n} frequencies drawn, strongest period {first}")
+        self.js("arguments[0].scrollIntoView({block: 'center'})", svg)
+        self.shot("spectrum-job")
+
     def step_g_share(self):
         check(self.zoomed_url, "no zoomed URL from step c")
         self.load(self.zoomed_url)
@@ -406,7 +428,7 @@ class ConsoleTest:
         steps = [("a", "series-list", self.step_a_list), ("b", "co2-chart", self.step_b_chart),
                  ("c", "zoom", self.step_c_zoom), ("d", "upload", self.step_d_upload),
                  ("e", "plot-job", self.step_e_plot), ("f", "anomalies-job", self.step_f_anomalies),
-                 ("g", "shared-url", self.step_g_share)]
+                 ("f2", "spectrum-job", self.step_spectrum), ("g", "shared-url", self.step_g_share)]
         if self.args.keyed_url:
             steps.append(("h", "api-key", self.step_h_key))
         for letter, name, fn in steps:
