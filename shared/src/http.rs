@@ -531,10 +531,21 @@ pub fn write_points_json(out: &mut Vec<u8>, points: &[Point]) {
         out.extend_from_slice(b"{\"t\":\"");
         time::write_rfc3339(out, p.t);
         out.extend_from_slice(b"\",\"v\":");
-        out.extend_from_slice(num.format_finite(p.v).as_bytes());
+        write_value(out, &mut num, p.v, b"null");
         out.push(b'}');
     }
     out.push(b']');
+}
+
+/// A value as JSON and CSV write it, or `none` when it is not finite: stored values always
+/// are, but an aggregate of values near the largest double can overflow (the mean of a bucket
+/// holding 1.7e308 twice), and no number may stand for it.
+fn write_value(out: &mut Vec<u8>, num: &mut ryu::Buffer, v: f64, none: &[u8]) {
+    if v.is_finite() {
+        out.extend_from_slice(num.format_finite(v).as_bytes());
+    } else {
+        out.extend_from_slice(none);
+    }
 }
 
 /// Appends points as CSV rows `t,v` (RFC 3339 time, the value's shortest exact form, as in
@@ -545,7 +556,7 @@ pub fn write_points_csv(out: &mut Vec<u8>, points: &[Point]) {
     for p in points {
         time::write_rfc3339(out, p.t);
         out.push(b',');
-        out.extend_from_slice(num.format_finite(p.v).as_bytes());
+        write_value(out, &mut num, p.v, b"");
         out.push(b'\n');
     }
 }
@@ -601,6 +612,30 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An aggregate that overflowed is null (JSON) or an empty cell (CSV), never a number.
+    #[test]
+    fn values_that_are_not_finite_are_not_numbers() {
+        let pts = [
+            Point {
+                t: 0,
+                v: f64::INFINITY,
+            },
+            Point { t: 1, v: 2.5 },
+        ];
+        let mut json = Vec::new();
+        write_points_json(&mut json, &pts);
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            r#"[{"t":"1970-01-01T00:00:00.000Z","v":null},{"t":"1970-01-01T00:00:00.001Z","v":2.5}]"#
+        );
+        let mut csv = Vec::new();
+        write_points_csv(&mut csv, &pts);
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "1970-01-01T00:00:00.000Z,\n1970-01-01T00:00:00.001Z,2.5\n"
+        );
+    }
 
     #[test]
     fn paths_match_templates_from_the_end() {
