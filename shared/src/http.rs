@@ -540,7 +540,7 @@ pub fn write_points_json(out: &mut Vec<u8>, points: &[Point]) {
 /// A value as JSON and CSV write it, or `none` when it is not finite: stored values always
 /// are, but an aggregate of values near the largest double can overflow (the mean of a bucket
 /// holding 1.7e308 twice), and no number may stand for it.
-fn write_value(out: &mut Vec<u8>, num: &mut ryu::Buffer, v: f64, none: &[u8]) {
+pub fn write_value(out: &mut Vec<u8>, num: &mut ryu::Buffer, v: f64, none: &[u8]) {
     if v.is_finite() {
         out.extend_from_slice(num.format_finite(v).as_bytes());
     } else {

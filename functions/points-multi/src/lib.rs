@@ -108,10 +108,8 @@ fn to_csv(ids: &[SeriesId], a: &query::Aligned) -> Vec<u8> {
         time::write_rfc3339(&mut out, t);
         for c in &a.columns {
             out.push(b',');
-            // Empty for null, and for an aggregate that overflowed (see http::write_value).
-            if let Some(v) = c[i].filter(|v| v.is_finite()) {
-                out.extend_from_slice(num.format_finite(v).as_bytes());
-            }
+            // Empty for null, and for an aggregate that overflowed.
+            http::write_value(&mut out, &mut num, c[i].unwrap_or(f64::NAN), b"");
         }
         out.push(b'\n');
     }

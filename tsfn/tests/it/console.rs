@@ -4,15 +4,13 @@
 //! what a person does (list, open `co2`, zoom, upload, jobs, the shared URL, the key) and checks
 //! what the page drew; its screenshots are kept in `target/console-screenshots/`.
 
-use std::process::Command;
 use std::time::Duration;
 
 use crate::support::{self, in_process, which, workspace_root};
 
 #[test]
 fn the_console_works_in_a_real_browser() {
-    let (Some(python), Some(_), Some(_)) =
-        (which("python"), which("chromium"), which("chromedriver"))
+    let (Some(_), Some(_), Some(_)) = (which("python"), which("chromium"), which("chromedriver"))
     else {
         // The test command installs all three; elsewhere, say what is missing rather than pass.
         panic!("the console test needs the test venv's python (with selenium), chromium and chromedriver: run ./scripts/test.sh");
@@ -29,33 +27,22 @@ fn the_console_works_in_a_real_browser() {
         .join("console-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let script = workspace_root().join("tsfn/tests/it/console_browser.py");
-    let log_path = shots.join("console_browser.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(python)
-        .arg(&script)
-        .args(["--url", &open.url("")])
-        .args([
-            "--keyed-url",
-            &keyed.url(""),
-            "--api-key",
-            "console-test-key",
-        ])
-        .arg("--screenshots")
-        .arg(&shots)
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("run console_browser.py");
-    // Every wait in the script is bounded; this bounds the whole of it.
-    let status = support::wait_exit(&mut child, Duration::from_secs(300));
-    if status.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-    println!("{text}");
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "console_browser.py failed or ran over 300 s ({status:?}):\n{text}"
+    let (open_url, keyed_url) = (open.url(""), keyed.url(""));
+    // Every wait in the script is bounded; the limit bounds the whole of it.
+    let args: Vec<&std::ffi::OsStr> = vec![
+        script.as_os_str(),
+        "--url".as_ref(),
+        open_url.as_ref(),
+        "--keyed-url".as_ref(),
+        keyed_url.as_ref(),
+        "--api-key".as_ref(),
+        "console-test-key".as_ref(),
+        "--screenshots".as_ref(),
+        shots.as_os_str(),
+    ];
+    support::run_python(
+        &args,
+        &shots.join("console_browser.log"),
+        Duration::from_secs(300),
     );
 }

@@ -4,37 +4,23 @@
 //! write is reported by each client as it reports InfluxDB's errors. Once open, once with an
 //! API key the clients pass as their token or password.
 
-use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{self, in_process, which, workspace_root};
+use crate::support::{self, in_process, workspace_root};
 
 fn run_clients(server: &support::Server, key: Option<&str>) {
-    let python = which("python").expect("the test venv's python: run ./scripts/test.sh");
     let script = workspace_root().join("tsfn/tests/it/influx_clients.py");
-    let dir = tempfile::tempdir().unwrap();
-    let log_path = dir.path().join("influx_clients.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut cmd = Command::new(python);
-    cmd.arg(&script).args(["--url", &server.url("")]);
+    let url = server.url("");
+    let mut args: Vec<&std::ffi::OsStr> = vec![script.as_os_str(), "--url".as_ref(), url.as_ref()];
     if let Some(k) = key {
-        cmd.args(["--key", k]);
+        args.push("--key".as_ref());
+        args.push(k.as_ref());
     }
-    let mut child = cmd
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("run influx_clients.py");
-    let status = support::wait_exit(&mut child, Duration::from_secs(180));
-    if status.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-    println!("{text}");
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "influx_clients.py failed or ran over 180 s ({status:?}):\n{text}"
+    let dir = tempfile::tempdir().unwrap();
+    support::run_python(
+        &args,
+        &dir.path().join("influx_clients.log"),
+        Duration::from_secs(180),
     );
 }
 

@@ -671,6 +671,35 @@ pub fn which(cmd: &str) -> Option<PathBuf> {
     })
 }
 
+// ---- Python scripts of the suites ----
+
+/// Runs `args` with the test venv's Python (the suites' scripts: the browser test, InfluxDB's
+/// clients, numpy's FFT), its stdout and stderr into `log`, killed after `limit`; prints the
+/// log and asserts the script exited 0.
+pub fn run_python(args: &[&std::ffi::OsStr], log: &Path, limit: Duration) {
+    let python = which("python").expect("the test venv's python: run ./scripts/test.sh");
+    let file = std::fs::File::create(log).unwrap();
+    let mut child = Command::new(python)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .expect("run python");
+    let status = wait_exit(&mut child, limit);
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    println!("{text}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{:?} failed or ran over {limit:?} ({status:?}):\n{text}",
+        args.first()
+    );
+}
+
 // ---- one test in a process of its own ----
 
 /// Runs the test `path` (`module::test`, as `module_path!()` and the name give it) again in a
