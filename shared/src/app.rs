@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::edge::Guard;
 use crate::error::Result;
 use crate::settings::Settings;
 use crate::store::{self, DynStore};
@@ -14,12 +15,15 @@ pub struct App {
     pub store: DynStore,
     /// Wakes in-process workers when a job is submitted (other processes poll).
     pub job_signal: tokio::sync::Notify,
+    /// The API keys and rate limits requests pass (crate::edge).
+    pub guard: Guard,
 }
 
 impl App {
     pub async fn new(settings: Settings) -> Result<Arc<Self>> {
         let store = store::open(&settings).await?;
         Ok(Arc::new(App {
+            guard: Guard::new(&settings),
             settings,
             store,
             job_signal: tokio::sync::Notify::new(),

@@ -11,8 +11,12 @@ pub enum Error {
     NotFound(String),
     /// The request conflicts with the current state (e.g. deleting a running job).
     Conflict(String),
-    /// `TSFN_API_KEY` is set and the request did not carry it.
+    /// Keys are configured and the request carried none of them.
     Unauthorized,
+    /// The request's key lacks the scope its route needs.
+    Forbidden { key: String, scope: &'static str },
+    /// The caller's rate limit is used up; it may try again after this many seconds.
+    TooManyRequests { retry_after: u64 },
     /// The body exceeds the configured limit (bytes).
     TooLarge { limit: usize },
     /// The body's content type is not one we read.
@@ -41,6 +45,8 @@ impl Error {
         match self {
             Error::Invalid { .. } => 400,
             Error::Unauthorized => 401,
+            Error::Forbidden { .. } => 403,
+            Error::TooManyRequests { .. } => 429,
             Error::NotFound(_) | Error::NoRoute => 404,
             Error::MethodNotAllowed => 405,
             Error::Conflict(_) => 409,
@@ -55,6 +61,8 @@ impl Error {
         match self {
             Error::Invalid { .. } => "invalid",
             Error::Unauthorized => "unauthorized",
+            Error::Forbidden { .. } => "forbidden",
+            Error::TooManyRequests { .. } => "rate_limited",
             Error::NotFound(_) | Error::NoRoute => "not_found",
             Error::MethodNotAllowed => "method_not_allowed",
             Error::Conflict(_) => "conflict",
@@ -72,6 +80,8 @@ impl fmt::Display for Error {
             Error::Invalid { field, message } if message.contains(field.as_str()) => f.write_str(message),
             Error::Invalid { field, message } => write!(f, "{field}: {message}"),
             Error::Unauthorized => write!(f, "missing or wrong API key: send `Authorization: Bearer KEY` or `x-api-key: KEY`"),
+            Error::Forbidden { key, scope } => write!(f, "the API key {key:?} lacks the {scope} scope this route needs"),
+            Error::TooManyRequests { retry_after } => write!(f, "rate limit reached: try again in {retry_after} s (TSFN_RATE_LIMIT)"),
             Error::NotFound(what) => write!(f, "{what} not found"),
             Error::Conflict(m) => write!(f, "{m}"),
             Error::TooLarge { limit } => {

@@ -23,14 +23,17 @@ use crate::time;
 pub type Request = lambda_http::Request;
 pub type Response = lambda_http::Response<Body>;
 
-/// Runs a handler with the cross-cutting rules and turns any error into its JSON response.
+/// Runs a handler with the rules every route shares (the body limit; the API key and rate
+/// limits come before, in [`crate::edge`]) and turns any error into its JSON response.
 pub async fn dispatch<F, Fut>(app: Arc<App>, req: Request, handler: F) -> Response
 where
     F: FnOnce(Arc<App>, Request) -> Fut,
     Fut: Future<Output = Result<Response>>,
 {
-    if let Err(e) = check_request(&app, &req) {
-        return error_response(&e);
+    if body(&req).len() > app.settings.max_body_bytes {
+        return error_response(&Error::TooLarge {
+            limit: app.settings.max_body_bytes,
+        });
     }
     // `/health` and `/ping` touch no dependency, so their success says nothing about one.
     let uses_store = !matches!(req.uri().path(), "/health" | "/ping");
@@ -45,31 +48,10 @@ where
     }
 }
 
-fn check_request(app: &App, req: &Request) -> Result<()> {
-    if let Some(key) = &app.settings.api_key {
-        let path = req.uri().path();
-        // Only the probes (InfluxDB clients' `/ping` too) and the console's static files are
-        // open (the page holds no data and asks for the key): a suffix test would also open
-        // `/series/health`.
-        let open =
-            matches!(path, "/health" | "/ready" | "/ping" | "/") || path.starts_with("/console/");
-        let given = given_key(req);
-        if !open && !given.is_some_and(|g| constant_time_eq(g.as_bytes(), key.as_bytes())) {
-            return Err(Error::Unauthorized);
-        }
-    }
-    if body(req).len() > app.settings.max_body_bytes {
-        return Err(Error::TooLarge {
-            limit: app.settings.max_body_bytes,
-        });
-    }
-    Ok(())
-}
-
 /// The key a request carries: `x-api-key`, `Authorization: Bearer KEY`, or as InfluxDB clients
 /// send their token or password: `Authorization: Token KEY`, HTTP Basic with the key as the
 /// password, and on the InfluxDB 1.x write route the `p` query parameter.
-fn given_key(req: &Request) -> Option<String> {
+pub fn given_key(req: &Request) -> Option<String> {
     if let Some(k) = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
         return Some(k.to_owned());
     }
@@ -104,10 +86,6 @@ fn given_key(req: &Request) -> Option<String> {
     None
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: ErrorInner<'a>,
@@ -124,8 +102,14 @@ struct ErrorInner<'a> {
 /// The one mapping from domain errors to HTTP.
 pub fn error_response(e: &Error) -> Response {
     match e {
-        Error::Internal(detail) => tracing::error!(%detail, "internal error"),
-        Error::Unavailable(detail) => outage_failure(detail),
+        Error::Internal(detail) => {
+            crate::metrics::store_error("internal");
+            tracing::error!(%detail, "internal error")
+        }
+        Error::Unavailable(detail) => {
+            crate::metrics::store_error("unavailable");
+            outage_failure(detail)
+        }
         _ => tracing::debug!(error = %e, "request rejected"),
     }
     let field = match e {
@@ -140,9 +124,14 @@ pub fn error_response(e: &Error) -> Response {
         },
     };
     let mut resp = json_response(e.status(), &body);
-    if matches!(e, Error::Unavailable(_)) {
+    let retry_after = match e {
+        Error::Unavailable(_) => Some(1),
+        Error::TooManyRequests { retry_after } => Some(*retry_after),
+        _ => None,
+    };
+    if let Some(secs) = retry_after {
         resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     if matches!(e, Error::Unauthorized) {
         resp.headers_mut()

@@ -7,12 +7,16 @@
 //!   bodies and params read with errors in a user's words;
 //! - [`settings`]: every setting, read once from the environment (and `tsfn`'s flags);
 //! - [`app`], [`lambda`], [`telemetry`]: process setup for Lambda and `tsfn serve`;
+//! - [`edge`], [`access`], [`metrics`]: what every request passes (request ids, CORS, keys and
+//!   scopes, rate limits, the access log) and what is counted;
 //! - [`jobs`], [`analysis`], [`plot`]: analysis jobs, their queue and workers, what they compute;
 //! - [`views`]: the JSON shapes of responses.
 
+pub mod access;
 pub mod analysis;
 pub mod app;
 pub mod chunk;
+pub mod edge;
 pub mod error;
 pub mod http;
 pub mod ingest;
@@ -20,6 +24,7 @@ pub mod jobs;
 pub mod json;
 pub mod lambda;
 pub mod lineproto;
+pub mod metrics;
 pub mod model;
 pub mod plot;
 pub mod query;

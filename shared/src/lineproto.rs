@@ -568,7 +568,9 @@ pub async fn store(
     for s in series {
         let n = s.points.len();
         let result = async {
+            let n = s.points.len();
             let created = store.write_points(&s.id, s.points, now).await?;
+            crate::metrics::points_written(n);
             if created && !s.labels.is_empty() {
                 let meta = crate::model::SeriesMeta {
                     labels: s.labels,

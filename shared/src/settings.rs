@@ -29,6 +29,7 @@ use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use clap::{Arg, ArgAction, Args, Command, FromArgMatches};
 
+use crate::access::{Keys, Rate};
 use crate::jobs::Policy;
 
 pub const DEFAULT_STORE: &str = "sqlite://./data/tsfn.db";
@@ -194,9 +195,62 @@ pub struct Settings {
     pub max_body_bytes: usize,
 
     /// Require this key (`Authorization: Bearer KEY` or `x-api-key: KEY`) on every route but
-    /// /health, /ready and the console's page and files
+    /// the open ones (/health, /ready, /ping, the console, /openapi.json, /docs): a key with
+    /// every scope, beside those of TSFN_API_KEYS
     #[arg(long, env = "TSFN_API_KEY", value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+
+    /// API keys with scopes, as NAME:SCOPES:SHA256 entries separated by `;` or spaces (scopes
+    /// read, write, admin joined by `,`; the hash of a key from `tsfn key new`)
+    #[arg(
+        long,
+        env = "TSFN_API_KEYS",
+        value_name = "KEYS",
+        hide_env_values = true,
+        value_parser = Check::explained(Keys::parse),
+    )]
+    pub api_keys: Option<Keys>,
+
+    /// A file of API keys in the TSFN_API_KEYS form, one or more per line, `#` comments (read
+    /// at start: restart after changing it)
+    #[arg(
+        long,
+        env = "TSFN_API_KEYS_FILE",
+        value_name = "PATH",
+        value_parser = Check::explained(keys_file),
+    )]
+    pub api_keys_file: Option<Keys>,
+
+    /// Origins browsers may call the API from (CORS), comma-separated, or `*`; unset: no CORS
+    /// headers, browsers allow same-origin calls only
+    #[arg(
+        long,
+        env = "TSFN_CORS_ORIGINS",
+        value_name = "ORIGINS",
+        value_parser = Check::explained(CorsOrigins::parse),
+    )]
+    pub cors_origins: Option<CorsOrigins>,
+
+    /// Requests each caller (a key, else a client address) may make, such as 100/s, 6000/min
+    /// or 10000/h, in bursts of up to that count, per process; above it 429 with Retry-After.
+    /// Unset: no limit
+    #[arg(
+        long,
+        env = "TSFN_RATE_LIMIT",
+        value_name = "RATE",
+        value_parser = Check::new(Rate::parse, "a count per s, min or h, such as 100/s or 6000/min"),
+    )]
+    pub rate_limit: Option<Rate>,
+
+    /// A second address serving only GET /metrics, without a key (for a Prometheus scrape
+    /// that the API's port and its keys stay closed to); `tsfn worker` serves metrics only there
+    #[arg(
+        long,
+        env = "TSFN_METRICS_BIND",
+        value_name = "HOST:PORT",
+        value_parser = Check::new(host_port, "HOST:PORT, such as 0.0.0.0:9090"),
+    )]
+    pub metrics_bind: Option<String>,
 
     /// How InfluxDB line protocol names series: {db} (or {bucket}), {measurement}, {field} and
     /// {tag:KEY} between literal text, lowercased; the tags become labels
@@ -317,13 +371,30 @@ pub fn prepare(cmd: Command) -> Command {
 /// A value parser that names the setting and what it accepts when a value does not parse.
 #[derive(Clone)]
 struct Check<T> {
-    parse: fn(&str) -> Option<T>,
+    parse: Parse<T>,
     accepts: &'static str,
+}
+
+/// A parser that only says no, with the setting's fixed `accepts`, or one that says why.
+#[derive(Clone)]
+enum Parse<T> {
+    Plain(fn(&str) -> Option<T>),
+    Explained(fn(&str) -> Result<T, String>),
 }
 
 impl<T> Check<T> {
     fn new(parse: fn(&str) -> Option<T>, accepts: &'static str) -> Self {
-        Check { parse, accepts }
+        Check {
+            parse: Parse::Plain(parse),
+            accepts,
+        }
+    }
+
+    fn explained(parse: fn(&str) -> Result<T, String>) -> Self {
+        Check {
+            parse: Parse::Explained(parse),
+            accepts: "",
+        }
     }
 }
 
@@ -331,9 +402,17 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Check<T> {
     type Value = T;
 
     fn parse_ref(&self, cmd: &Command, arg: Option<&Arg>, value: &OsStr) -> Result<T, clap::Error> {
-        if let Some(v) = value.to_str().and_then(self.parse) {
-            return Ok(v);
-        }
+        let why = match (value.to_str(), &self.parse) {
+            (Some(text), Parse::Plain(parse)) => match parse(text) {
+                Some(v) => return Ok(v),
+                None => format!("it must be {}", self.accepts),
+            },
+            (Some(text), Parse::Explained(parse)) => match parse(text) {
+                Ok(v) => return Ok(v),
+                Err(why) => why,
+            },
+            (None, _) => "it is not valid UTF-8".to_owned(),
+        };
         let name = match arg {
             Some(a) => match (a.get_env(), a.get_long()) {
                 (Some(var), Some(long)) => format!("{} (--{long})", var.to_string_lossy()),
@@ -342,11 +421,13 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Check<T> {
             },
             None => "a setting".to_owned(),
         };
-        let message = format!(
-            "invalid {name} value {:?}: it must be {}\n",
-            value.to_string_lossy(),
-            self.accepts
-        );
+        // Key entries are secrets' hashes: name the setting, not its value.
+        let shown = if arg.is_some_and(|a| a.is_hide_env_values_set()) {
+            String::new()
+        } else {
+            format!(" {:?}", value.to_string_lossy())
+        };
+        let message = format!("invalid {name} value{shown}: {why}\n");
         Err(clap::Error::raw(ErrorKind::ValueValidation, message).with_cmd(cmd))
     }
 }
@@ -372,4 +453,42 @@ fn log_filter(s: &str) -> Option<String> {
     tracing_subscriber::EnvFilter::try_new(s)
         .ok()
         .map(|_| s.to_owned())
+}
+
+fn keys_file(path: &str) -> Result<Keys, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read the file {path:?}: {e}"))?;
+    Keys::parse(&text)
+}
+
+/// Where browsers may call from: any origin, or these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    Any,
+    List(Vec<lambda_http::http::HeaderValue>),
+}
+
+impl CorsOrigins {
+    fn parse(s: &str) -> Result<CorsOrigins, String> {
+        if s.trim() == "*" {
+            return Ok(CorsOrigins::Any);
+        }
+        let mut list = Vec::new();
+        for o in s.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            let (scheme, host) = o.split_once("://").unwrap_or(("", ""));
+            if !matches!(scheme, "http" | "https") || host.is_empty() || host.contains('/') {
+                return Err(format!(
+                    "{o:?} is not an origin: use scheme://host[:port] such as https://grafana.example.com, comma-separated, or *"
+                ));
+            }
+            list.push(
+                lambda_http::http::HeaderValue::from_str(o)
+                    .map_err(|_| format!("{o:?} is not an origin"))?,
+            );
+        }
+        if list.is_empty() {
+            return Err("name at least one origin, or *".into());
+        }
+        Ok(CorsOrigins::List(list))
+    }
 }

@@ -16,7 +16,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tsfn::{routes, seed, server};
+use tsfn::{gather, metrics, routes, seed, server};
 use tsfn_shared::app::App;
 use tsfn_shared::jobs::worker as jobs_worker;
 use tsfn_shared::settings::{self, Settings};
@@ -47,30 +47,53 @@ enum Cmd {
     InitStore,
     /// Print the route table (method, path, function)
     Routes,
+    /// Make API keys
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// Write a debug bundle (.tar.gz): version, settings with secrets redacted, store
+    /// reachability and sizes, queue state, recent failed jobs
+    Gather {
+        /// Where to write it; `-` for stdout
+        #[arg(long, short, value_name = "PATH", default_value = "tsfn-gather.tar.gz")]
+        out: String,
+    },
     /// Print the version
     #[command(hide = true)]
     Version,
 }
 
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Print a new random key and its TSFN_API_KEYS entry (only the entry, which holds the
+    /// key's hash, goes into the configuration; the key goes to the caller)
+    New {
+        /// The key's name, shown in logs and metrics: letters, digits, '-', '_', '.'
+        name: String,
+        /// Its scopes: read, write, admin (admin includes the others), comma-separated
+        #[arg(long, default_value = "read")]
+        scopes: String,
+    },
+}
+
 fn main() -> ExitCode {
     // Settings are validated before anything starts: clap prints what is wrong and exits with
     // status 2 (0 for --help and --version).
-    let cli = settings::prepare(Cli::command())
+    let matches = settings::prepare(Cli::command())
         .try_get_matches()
-        .and_then(|m| Cli::from_arg_matches(&m))
         .unwrap_or_else(|e| e.exit());
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let code = runtime.block_on(run(cli));
+    let code = runtime.block_on(run(cli, &matches));
     // Whatever is still on the blocking pool was abandoned (an analysis whose job a worker handed
     // back at shutdown): exit now rather than wait for it to finish unused.
     runtime.shutdown_background();
     code
 }
 
-async fn run(cli: Cli) -> ExitCode {
+async fn run(cli: Cli, matches: &clap::ArgMatches) -> ExitCode {
     let settings = cli.settings;
     tsfn_shared::telemetry::init(&settings);
     let result = match cli.command.unwrap_or(Cmd::Serve) {
@@ -84,6 +107,12 @@ async fn run(cli: Cli) -> ExitCode {
             }
             Ok(())
         }
+        Cmd::Key(KeyCmd::New { name, scopes }) => new_key(&name, &scopes),
+        Cmd::Gather { out } => {
+            // The subcommand's matches: where each setting came from, as given after it too.
+            let m = matches.subcommand_matches("gather").unwrap_or(matches);
+            gather::write(settings, m, &out).await
+        }
         Cmd::Version => {
             println!("tsfn {}", env!("CARGO_PKG_VERSION"));
             Ok(())
@@ -96,6 +125,23 @@ async fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn new_key(name: &str, scopes: &str) -> Result<(), String> {
+    use base64::Engine;
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| format!("no random source: {e}"))?;
+    let key = format!(
+        "tsfn_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    );
+    let entry = format!("{name}:{scopes}:{}", tsfn_shared::access::sha256_hex(&key));
+    // The same check the server makes of the entry.
+    tsfn_shared::access::Keys::parse(&entry)?;
+    println!("key:   {key}");
+    println!("entry: {entry}");
+    eprintln!("Give the key to its caller and add the entry to TSFN_API_KEYS or TSFN_API_KEYS_FILE; the key is not shown again.");
+    Ok(())
 }
 
 async fn init_store(settings: Settings) -> Result<(), String> {
@@ -153,6 +199,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     println!("  curl -s 'http://{addr}/series/co2/points?every=365d&agg=mean&limit=5'");
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    metrics::listen(app.clone(), metrics::install()).await?;
     let (stop, stopped) = watch::channel(false);
     let workers = spawn_workers(&app, stopped);
     server::serve(app, listener, shutdown_signal()).await;
@@ -193,6 +240,7 @@ async fn worker(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot open store {store_url}: {e}"))?;
     wait_ready(&app).await;
+    metrics::listen(app.clone(), metrics::install()).await?;
     let (stop, stopped) = watch::channel(false);
     let workers = spawn_workers(&app, stopped);
     println!(

@@ -17,7 +17,8 @@ pub const PATH: &str = "/jobs";
 
 pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
     Query::parse(&req)?.finish()?;
-    let spec = JobSpec::from_submission(http::body(&req))?;
+    let mut spec = JobSpec::from_submission(http::body(&req))?;
+    spec.request_id = tsfn_shared::edge::request_id(&req).map(str::to_owned);
     tsfn_shared::jobs::run::check_data(app.store.as_ref(), &spec).await?;
     let job = Job::new(spec, now_ms());
     app.store.create_job(&job).await?;

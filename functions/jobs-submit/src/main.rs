@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    tsfn_shared::lambda::run(jobs_submit::handler).await
+    tsfn_shared::lambda::run(jobs_submit::PATH, jobs_submit::handler).await
 }

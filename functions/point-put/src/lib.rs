@@ -30,5 +30,6 @@ pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
     let v = ingest::value(body.v).map_err(|m| Error::invalid("v", m))?;
     let p = Point { t, v };
     app.store.write_points(&id, vec![p], now_ms()).await?;
+    tsfn_shared::metrics::points_written(1);
     Ok(http::json_response(200, &PointView::from(p)))
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    tsfn_shared::lambda::run(point_put::handler).await
+    tsfn_shared::lambda::run(point_put::PATH, point_put::handler).await
 }

@@ -27,6 +27,7 @@ pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
     let points = ingest::parse(format, body)?;
     let written = points.len();
     let created = app.store.write_points(&id, points, now_ms()).await?;
+    tsfn_shared::metrics::points_written(written);
     let out = Written {
         series: id.as_str(),
         written,

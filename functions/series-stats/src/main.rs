@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    tsfn_shared::lambda::run(series_stats::handler).await
+    tsfn_shared::lambda::run(series_stats::PATH, series_stats::handler).await
 }

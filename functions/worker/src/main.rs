@@ -8,6 +8,7 @@ async fn main() -> Result<(), Error> {
     // Settings (the job policy among them) are read once per sandbox, here, not per event.
     let settings = Settings::from_env().map_err(|e| format!("startup failed: {e}"))?;
     tsfn_shared::telemetry::init(&settings);
+    let emf = tsfn_shared::lambda::emf(&settings);
     let app = App::new(settings)
         .await
         .map_err(|e| format!("startup failed: {e}"))?;
@@ -16,9 +17,9 @@ async fn main() -> Result<(), Error> {
             let app = app.clone();
             async move {
                 let name = format!("lambda:{}", event.context.request_id);
-                worker::handle_any(app, event.payload, &name)
-                    .await
-                    .map_err(|e| Error::from(e.to_string()))
+                let done = worker::handle_any(app, event.payload, &name).await;
+                tsfn_shared::lambda::flush(emf);
+                done.map_err(|e| Error::from(e.to_string()))
             }
         },
     ))

@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    tsfn_shared::lambda::run(write_v1::handler).await
+    tsfn_shared::lambda::run(write_v1::PATH, write_v1::handler).await
 }

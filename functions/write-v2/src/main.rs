@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    tsfn_shared::lambda::run(write_v2::handler).await
+    tsfn_shared::lambda::run(write_v2::PATH, write_v2::handler).await
 }

@@ -136,6 +136,9 @@ pub struct JobView<'a> {
     pub result_size: Option<u64>,
     pub result_type: Option<&'a str>,
     pub result_url: Option<String>,
+    /// The id of the request that submitted it (`x-request-id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<&'a str>,
 }
 
 impl<'a> From<&'a Job> for JobView<'a> {
@@ -159,6 +162,7 @@ impl<'a> From<&'a Job> for JobView<'a> {
             result_type: j.result_type.as_deref(),
             result_url: (j.status == JobStatus::Succeeded)
                 .then(|| format!("/jobs/{}/result", j.id)),
+            request_id: j.spec.request_id.as_deref(),
         }
     }
 }

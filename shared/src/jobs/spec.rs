@@ -133,6 +133,9 @@ pub struct JobSpec {
     pub kind: Kind,
     pub series: Vec<SeriesId>,
     pub range: Range,
+    /// The `x-request-id` of the request that submitted it, so its worker's log lines can be
+    /// joined with that request's.
+    pub request_id: Option<String>,
 }
 
 /// The fields of a `POST /jobs` body.
@@ -268,6 +271,7 @@ impl JobSpec {
             kind,
             series,
             range: Range::new(from, to)?,
+            request_id: None,
         })
     }
 
@@ -279,6 +283,7 @@ impl JobSpec {
             "from": self.range.from,
             "to": self.range.to,
             "params": self.kind.params_json(),
+            "request_id": self.request_id,
         })
         .to_string()
     }
@@ -291,6 +296,9 @@ impl JobSpec {
             from: Option<i64>,
             to: Option<i64>,
             params: Value,
+            // Jobs stored before request ids have none.
+            #[serde(default)]
+            request_id: Option<String>,
         }
         let st: Stored = serde_json::from_str(s)
             .map_err(|e| Error::Internal(format!("corrupt job spec: {e}")))?;
@@ -305,6 +313,7 @@ impl JobSpec {
                 from: st.from,
                 to: st.to,
             },
+            request_id: st.request_id,
         })
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::run::{execute, Progress};
 use super::{Claim, Claimed, Job, JobStatus, Policy};
@@ -47,8 +48,40 @@ pub enum Ran {
     Interrupted,
 }
 
-/// Runs one claimed job to the end, renewing the lease meanwhile.
+/// Runs one claimed job to the end, renewing the lease meanwhile. Its log lines carry the job's
+/// id and the id of the request that submitted it; its outcome and duration are counted.
 pub async fn process(
+    store: Arc<dyn Store>,
+    job: Job,
+    claim: Claim,
+    policy: Policy,
+    shutdown: watch::Receiver<bool>,
+) -> Ran {
+    let span = tracing::info_span!(
+        "job",
+        id = %job.id,
+        request_id = %job.spec.request_id.as_deref().unwrap_or("-")
+    );
+    let kind = job.spec.kind.name();
+    let started = std::time::Instant::now();
+    let ran = process_in_span(store, job, claim, policy, shutdown)
+        .instrument(span.clone())
+        .await;
+    let took = started.elapsed();
+    tracing::info!(parent: &span, kind, ?ran, ms = took.as_millis() as u64, "job done");
+    let outcome = match ran {
+        Ran::Finished(JobStatus::Succeeded) => Some("succeeded"),
+        Ran::Finished(_) => Some("failed"),
+        Ran::Interrupted => Some("interrupted"),
+        Ran::Lost | Ran::Released => None,
+    };
+    if let Some(outcome) = outcome {
+        crate::metrics::job_finished(kind, outcome, took);
+    }
+    ran
+}
+
+async fn process_in_span(
     store: Arc<dyn Store>,
     job: Job,
     claim: Claim,
@@ -59,9 +92,10 @@ pub async fn process(
         progress: AtomicU8::new(0),
         lost: AtomicBool::new(false),
     });
-    let ticker = {
-        let (store, beat, claim) = (store.clone(), beat.clone(), claim.clone());
-        tokio::spawn(async move {
+    let ticker =
+        {
+            let (store, beat, claim) = (store.clone(), beat.clone(), claim.clone());
+            tokio::spawn(async move {
             // Often enough that progress shows while a job runs, and well within the lease.
             let every = Duration::from_millis((policy.lease_ms / 3).clamp(50, 500) as u64);
             // Logged once per run of failures: a store outage would otherwise log every tick.
@@ -84,8 +118,8 @@ pub async fn process(
                     }
                 }
             }
-        })
-    };
+        }.in_current_span())
+        };
     let run = execute(store.as_ref(), &job.spec, beat.as_ref());
     tokio::pin!(run);
     let shutting_down = async {
@@ -155,9 +189,9 @@ pub async fn run(app: Arc<App>, name: String, policy: Policy, mut shutdown: watc
         }
         match claimed {
             Ok(Some(Claimed { job, claim })) => {
-                let id = job.id.clone();
-                let ran = process(app.store.clone(), job, claim, policy, shutdown.clone()).await;
-                tracing::info!(worker = %name, job = %id, ?ran, "job done");
+                let _ = process(app.store.clone(), job, claim, policy, shutdown.clone())
+                    .instrument(tracing::info_span!("worker", name = %name))
+                    .await;
             }
             Ok(None) if app.store.claim_waits() => {}
             Ok(None) => {

@@ -120,6 +120,7 @@ impl<'a> Scan<'a> {
             .store
             .read_chunks(self.id, range, self.order, self.batch + again)
             .await?;
+        crate::metrics::points_read(chunks.iter().map(Chunk::len).sum());
         let asked = self.batch + again;
         self.done = chunks.len() < asked;
         if again == 1 && chunks.first().map(Chunk::start) == self.seen {

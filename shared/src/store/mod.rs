@@ -55,6 +55,11 @@ pub trait Store: Send + Sync + 'static {
         Ok(())
     }
 
+    /// What the backend itself says about its size, for `tsfn gather` (bytes, keys, items).
+    async fn usage(&self) -> Result<serde_json::Value> {
+        Ok(serde_json::json!({}))
+    }
+
     /// Every series, ordered by id.
     async fn list_series(&self) -> Result<Vec<SeriesInfo>>;
 

@@ -338,6 +338,11 @@ fn every_error() -> Vec<Error> {
         Error::NotFound("x".into()),
         Error::Conflict("x".into()),
         Error::Unauthorized,
+        Error::Forbidden {
+            key: "k".into(),
+            scope: "write",
+        },
+        Error::TooManyRequests { retry_after: 1 },
         Error::TooLarge { limit: 1 },
         Error::UnsupportedMediaType("x".into()),
         Error::MethodNotAllowed,
@@ -351,6 +356,8 @@ fn every_error() -> Vec<Error> {
             | Error::NotFound(_)
             | Error::Conflict(_)
             | Error::Unauthorized
+            | Error::Forbidden { .. }
+            | Error::TooManyRequests { .. }
             | Error::TooLarge { .. }
             | Error::UnsupportedMediaType(_)
             | Error::MethodNotAllowed

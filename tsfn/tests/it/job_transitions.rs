@@ -106,6 +106,7 @@ async fn run(store: &DynStore, name: &str, table: Vec<Step>) {
         kind: Kind::parse("summary", serde_json::json!({})).unwrap(),
         series: vec![series],
         range: Range::default(),
+        request_id: None,
     };
     let job = Job::new(spec, 0);
     store.create_job(&job).await.unwrap();

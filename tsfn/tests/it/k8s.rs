@@ -155,6 +155,25 @@ fn overlays_render_validate_and_carry_operations_settings() {
                 .unwrap()
                 > 20
         );
+        // Both kinds of pod are scraped on the port their metrics listener binds.
+        for workload in [api, worker] {
+            let annotations = &workload["spec"]["template"]["metadata"]["annotations"];
+            assert_eq!(annotations["prometheus.io/scrape"], "true");
+            assert_eq!(annotations["prometheus.io/path"], "/metrics");
+            let port = annotations["prometheus.io/port"].as_str().unwrap();
+            let c = container(workload);
+            assert!(
+                c["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["name"] == "metrics" && p["containerPort"].to_string() == port),
+                "a metrics port {port}: {}",
+                c["ports"]
+            );
+            let env = environment(&docs, c, "10.0.0.1");
+            assert_eq!(env["TSFN_METRICS_BIND"], format!("0.0.0.0:{port}"));
+        }
         let redis = find(&docs, "StatefulSet", "tsfn-redis");
         let args = strings(&container(redis)["args"]).join(" ");
         assert!(args.contains("--appendonly yes"), "{args}");
@@ -207,6 +226,10 @@ fn rendered_commands_run_locally_against_redis() {
         env.insert("TSFN_STORE".into(), redis.url());
         if env.contains_key("TSFN_BIND") {
             env.insert("TSFN_BIND".into(), "127.0.0.1:0".into());
+        }
+        if env.contains_key("TSFN_METRICS_BIND") {
+            let port = support::emulator::free_port();
+            env.insert("TSFN_METRICS_BIND".into(), format!("127.0.0.1:{port}"));
         }
         env.insert("RUST_LOG".into(), "warn".into());
         env
@@ -271,6 +294,29 @@ fn rendered_commands_run_locally_against_redis() {
         .unwrap();
     assert_eq!(png.headers()["content-type"], "image/png");
     assert!(png.bytes().unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+
+    // What Prometheus scrapes from each pod, without a key: the worker's count of the job, the
+    // API's count of the submit.
+    let scrape = |env: &BTreeMap<String, String>, wanted: &str| {
+        let url = format!("http://{}/metrics", env["TSFN_METRICS_BIND"]);
+        eventually(Duration::from_secs(20), wanted, || {
+            let text = support::client().get(&url).send().ok()?.text().ok()?;
+            text.contains(wanted).then_some(text)
+        })
+    };
+    let wm = scrape(
+        &worker_env,
+        r#"tsfn_jobs_finished_total{kind="plot",outcome="succeeded"} 1"#,
+    );
+    assert!(
+        wm.contains(r#"tsfn_job_duration_seconds_count{kind="plot"} 1"#),
+        "{wm}"
+    );
+    assert!(wm.contains("# HELP tsfn_jobs_finished_total"), "{wm}");
+    scrape(
+        &api_env,
+        r#"tsfn_http_requests_total{route="/jobs",method="POST",status="202"} 1"#,
+    );
 
     support::unsafe_kill(worker.0.id(), "TERM");
     let status =

@@ -174,6 +174,53 @@ fn every_route_and_sample_event_under_cargo_lambda() {
     let (_, v) = call("GET", &format!("/jobs/{id}"), None);
     assert_eq!(v["attempts"], 1, "{v}");
 
+    // A request id given is returned (and one is made when none is).
+    let r = http
+        .get(format!("{base}/series/flow"))
+        .header("x-request-id", "lambda-trace-1")
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "lambda-trace-1");
+    let r = http.get(format!("{base}/series")).send().unwrap();
+    assert_eq!(r.headers()["x-request-id"].len(), 36);
+
+    // Each function wrote its metrics as CloudWatch Embedded Metric Format lines on stdout:
+    // the request counts of the route functions, the job the worker ran.
+    let emf = support::eventually(
+        std::time::Duration::from_secs(20),
+        "EMF lines of points-write and worker",
+        || {
+            let docs: Vec<Value> = emu
+                .output()
+                .lines()
+                .filter(|l| l.contains("\"_aws\""))
+                .filter_map(|l| serde_json::from_str::<Value>(&l[l.find('{')?..]).ok())
+                .collect();
+            let has = |function: &str, metric: &str| {
+                docs.iter().any(|d| {
+                    d["function"] == function
+                        && d[metric].is_number()
+                        && d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "tsfn"
+                })
+            };
+            (has("points-write", "tsfn_http_requests_total")
+                && has("points-write", "tsfn_points_written_total")
+                && has("worker", "tsfn_jobs_finished_total"))
+            .then_some(docs)
+        },
+    );
+    let write = emf
+        .iter()
+        .find(|d| d["function"] == "points-write" && d["route"] == "/series/{series}/points")
+        .expect("points-write's request line");
+    let dims = &write["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0];
+    for dim in ["function", "route", "method", "status"] {
+        assert!(
+            dims.as_array().unwrap().iter().any(|d| d == dim),
+            "{dim}: {write}"
+        );
+    }
+
     // Every sample event, invoked on its function as Lambda would.
     let events = workspace_root().join("events");
     for name in std::fs::read_to_string(events.join("ORDER"))

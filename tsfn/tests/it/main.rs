@@ -12,6 +12,7 @@
 mod conformance;
 mod support;
 
+mod access;
 mod conformance_dynamodb;
 mod conformance_lambda;
 mod conformance_redis;
@@ -26,6 +27,7 @@ mod jobs_workers;
 mod k8s;
 mod lambda_events;
 mod lambda_watch;
+mod operations;
 mod redis_ops;
 mod route_table;
 mod sam_template;

@@ -117,6 +117,31 @@ impl Store for DynamoStore {
         Ok(())
     }
 
+    /// DynamoDB's own figures, which it updates about every six hours.
+    async fn usage(&self) -> Result<serde_json::Value> {
+        let mut out = serde_json::Map::new();
+        for table in ["series", "points", "jobs", "results"] {
+            let d = self
+                .db
+                .client
+                .describe_table()
+                .table_name(self.db.table(table))
+                .send()
+                .await
+                .map_err(aws_err)?;
+            let t = d.table();
+            out.insert(
+                self.db.table(table),
+                serde_json::json!({
+                    "items": t.and_then(|t| t.item_count()),
+                    "bytes": t.and_then(|t| t.table_size_bytes()),
+                    "status": t.and_then(|t| t.table_status()).map(|s| s.as_str().to_owned()),
+                }),
+            );
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+
     async fn list_series(&self) -> Result<Vec<SeriesInfo>> {
         series::list(&self.db).await
     }

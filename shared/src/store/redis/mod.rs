@@ -89,6 +89,30 @@ impl Store for RedisStore {
         Ok(())
     }
 
+    async fn usage(&self) -> Result<serde_json::Value> {
+        let info: String = redis::cmd("INFO")
+            .arg("memory")
+            .query_async(&mut self.conn.get())
+            .await
+            .map_err(conn::redis_err)?;
+        let keys: u64 = redis::cmd("DBSIZE")
+            .query_async(&mut self.conn.get())
+            .await
+            .map_err(conn::redis_err)?;
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .map(|v| v.trim().to_owned())
+        };
+        Ok(serde_json::json!({
+            "keys": keys,
+            "used_memory": field("used_memory").and_then(|v| v.parse::<u64>().ok()),
+            "used_memory_peak": field("used_memory_peak").and_then(|v| v.parse::<u64>().ok()),
+            "maxmemory": field("maxmemory").and_then(|v| v.parse::<u64>().ok()),
+            "maxmemory_policy": field("maxmemory_policy"),
+        }))
+    }
+
     async fn list_series(&self) -> Result<Vec<SeriesInfo>> {
         self.points.ensure_migrated().await?;
         self.series.list().await

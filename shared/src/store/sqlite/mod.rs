@@ -71,6 +71,26 @@ impl Store for SqliteStore {
         self.pool.ping().await
     }
 
+    async fn usage(&self) -> Result<serde_json::Value> {
+        self.pool
+            .with(|c| {
+                let pages: i64 = c
+                    .query_row("PRAGMA page_count", [], |r| r.get(0))
+                    .map_err(conn::db_err)?;
+                let size: i64 = c
+                    .query_row("PRAGMA page_size", [], |r| r.get(0))
+                    .map_err(conn::db_err)?;
+                let free: i64 = c
+                    .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+                    .map_err(conn::db_err)?;
+                Ok(serde_json::json!({
+                    "database_bytes": pages * size,
+                    "free_bytes": free * size,
+                }))
+            })
+            .await
+    }
+
     async fn list_series(&self) -> Result<Vec<SeriesInfo>> {
         self.pool.with(|c| series::list(c)).await
     }

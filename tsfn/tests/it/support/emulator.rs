@@ -49,7 +49,7 @@ impl Drop for Emulator {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -134,6 +134,11 @@ impl Emulator {
             .args(["-0", &self.child.id().to_string()])
             .status()
             .is_ok_and(|s| s.success())
+    }
+
+    /// Everything it printed so far: cargo's messages and its functions' stdout and stderr.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
     /// The last lines of its output.

@@ -71,6 +71,19 @@ impl Server {
         s
     }
 
+    /// [`Server::sqlite_file`] with its log (stderr) kept in a file, for [`Server::log`].
+    pub fn sqlite_logged(env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = format!("sqlite://{}", dir.path().join("tsfn.db").display());
+        let log_file = tempfile::NamedTempFile::new().expect("log file");
+        let mut cmd = Server::command(&store, &with_no_seed(env));
+        cmd.stderr(log_file.reopen().expect("log file"));
+        let mut s = Server::spawn(cmd, &store);
+        s.dir = Some(dir);
+        s.log_file = Some(log_file);
+        s
+    }
+
     /// What the server has logged so far, without colour codes (needs a `*_logged` start).
     pub fn log(&self) -> String {
         let path = self
