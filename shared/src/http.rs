@@ -48,11 +48,13 @@ where
 fn check_request(app: &App, req: &Request) -> Result<()> {
     if let Some(key) = &app.settings.api_key {
         let path = req.uri().path();
-        // Only the probes (InfluxDB clients' `/ping` too) and the console's static files are
-        // open (the page holds no data and asks for the key): a suffix test would also open
-        // `/series/health`.
-        let open =
-            matches!(path, "/health" | "/ready" | "/ping" | "/") || path.starts_with("/console/");
+        // Only the probes (InfluxDB clients' `/ping` too), the console's static files (the
+        // page holds no data and asks for the key) and the API's description and reference page
+        // are open: a suffix test would also open `/series/health`.
+        let open = matches!(
+            path,
+            "/health" | "/ready" | "/ping" | "/" | "/openapi.json" | "/docs"
+        ) || path.starts_with("/console/");
         let given = given_key(req);
         if !open && !given.is_some_and(|g| constant_time_eq(g.as_bytes(), key.as_bytes())) {
             return Err(Error::Unauthorized);

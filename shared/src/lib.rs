@@ -8,7 +8,7 @@
 //! - [`settings`]: every setting, read once from the environment (and `tsfn`'s flags);
 //! - [`app`], [`lambda`], [`telemetry`]: process setup for Lambda and `tsfn serve`;
 //! - [`jobs`], [`analysis`], [`plot`]: analysis jobs, their queue and workers, what they compute;
-//! - [`views`]: the JSON shapes of responses.
+//! - [`views`]: the JSON shapes of responses; [`openapi`]: the OpenAPI document of them all.
 
 pub mod analysis;
 pub mod app;
@@ -21,6 +21,7 @@ pub mod json;
 pub mod lambda;
 pub mod lineproto;
 pub mod model;
+pub mod openapi;
 pub mod plot;
 pub mod query;
 pub mod settings;

@@ -47,6 +47,8 @@ enum Cmd {
     InitStore,
     /// Print the route table (method, path, function)
     Routes,
+    /// Print the OpenAPI 3.1 document of the API (what GET /openapi.json serves)
+    Openapi,
     /// Print the version
     #[command(hide = true)]
     Version,
@@ -82,6 +84,13 @@ async fn run(cli: Cli) -> ExitCode {
             for r in routes::ROUTES {
                 println!("{:<7} {:<32} {}", r.method, r.path, r.function);
             }
+            Ok(())
+        }
+        Cmd::Openapi => {
+            println!(
+                "{}",
+                String::from_utf8(tsfn_shared::openapi::to_json()).expect("JSON is UTF-8")
+            );
             Ok(())
         }
         Cmd::Version => {

@@ -182,9 +182,13 @@ pub static ROUTES: &[Route] = &[
         ]
     ),
     route!(health, "health", &[]),
-    // The web console: static files, no store call.
+    // The web console: static files, no store call; also the API reference's page (its files
+    // are the console's assets).
     route!(console, "console", &[]),
     route!(console, console::ASSET_PATH, "console", &[]),
+    route!(console, console::DOCS_PATH, "console", &[]),
+    // The OpenAPI document, built from the code.
+    route!(openapi, "openapi", &[]),
     // ping: DescribeTable of the series table.
     route!(ready, "ready", &[call("series", "DescribeTable")]),
 ];

@@ -26,6 +26,7 @@ mod jobs_workers;
 mod k8s;
 mod lambda_events;
 mod lambda_watch;
+mod openapi;
 mod redis_ops;
 mod route_table;
 mod sam_template;
