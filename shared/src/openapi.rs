@@ -35,8 +35,10 @@ const MAX_MULTI_SERIES: usize = 32;
 const SERIES_ID: &str = "^[a-z0-9][a-z0-9_.-]{0,127}$";
 /// How tsfn writes every time: RFC 3339, UTC, milliseconds ([`crate::time::format`]).
 const TIME_OUT: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$";
-/// The forms [`crate::time::parse`] reads (a pattern of their shape: a 13th month still matches).
-const TIME_IN: &str = "^(-?[0-9]+(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?)$";
+/// The forms [`crate::time::parse`] reads: an epoch number, or a date with an optional time and
+/// offset (a pattern checks fields' ranges, not calendars: February 30 matches).
+const TIME_IN: &str = "^(-?[0-9]+(\\.[0-9]+)?|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\
+    ([Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?)$";
 const UUID: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 
 /// The document as JSON bytes (what `GET /openapi.json` serves).
@@ -156,13 +158,13 @@ fn schemas() -> Value {
             "description": "RFC 3339 (`2024-05-01T12:00:00Z`), a date-time without offset (UTC), \
                 a date, or an epoch number in seconds, milliseconds, microseconds or \
                 nanoseconds by its size. Years 0000 to 9999.",
-            "oneOf": [{"type": "string"}, {"type": "number"}],
+            "oneOf": [r("TimestampText"), {"type": "number"}],
         },
         "TimestampText": {"type": "string", "pattern": TIME_IN,
             "description": "A timestamp in a path or query: RFC 3339, a date-time without \
                 offset, a date, or an epoch number.",
             "examples": ["2024-05-01T12:00:00Z", "1714564800"]},
-        "Duration": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h|d|w)$",
+        "Duration": {"type": "string", "pattern": "^0*[1-9][0-9]*(ms|s|m|h|d|w)$",
             "description": "A positive integer and a unit (ms, s, m, h, d, w), at most 10,000 years.",
             "examples": ["1h"]},
         "Labels": {
@@ -376,12 +378,14 @@ fn job_submission() -> Value {
             } else {
                 many
             };
+            // null is taken as {} (every default).
             let mut params = json!({
-                "type": "object",
+                "type": ["object", "null"],
                 "properties": props,
                 "additionalProperties": false,
             });
             if !required.is_empty() {
+                params["type"] = json!("object");
                 params["required"] = json!(required);
             }
             json!({
@@ -581,12 +585,19 @@ pub fn operations() -> Vec<(String, &'static str, Value)> {
         "GetJobResult": {"operationId": "getJobResult", "parameters": {"id": "$response.body#/id"}},
         "DeleteJob": {"operationId": "deleteJob", "parameters": {"id": "$response.body#/id"}},
     });
+    // A summary of the series just written or put: a job that succeeds whatever its points.
+    let summarize = |at: &str| {
+        json!({"operationId": "submitJob",
+            "requestBody": {"kind": "summary", "series": format!("$response.body#/{at}")}})
+    };
     let written_links = json!({
+        "Summarize": summarize("series"),
         "GetSeries": {"operationId": "getSeries", "parameters": {"series": "$response.body#/series"}},
         "QueryPoints": {"operationId": "queryPoints", "parameters": {"series": "$response.body#/series"}},
         "GetStats": {"operationId": "getStats", "parameters": {"series": "$response.body#/series"}},
     });
     let series_links = json!({
+        "Summarize": summarize("id"),
         "GetSeries": series_link("getSeries"),
         "WritePoints": series_link("writePoints"),
         "QueryPoints": series_link("queryPoints"),
@@ -708,7 +719,7 @@ pub fn operations() -> Vec<(String, &'static str, Value)> {
             q("limit", "Points per page.", json!({"type": "integer", "minimum": 1,
                 "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})),
             q("order", "Time order.", json!({"type": "string", "enum": ["asc", "desc"], "default": "asc"})),
-            q("cursor", "`next_cursor` of the previous page, unchanged.", json!({"type": "string"})),
+            q("cursor", "`next_cursor` of the previous page, unchanged.", json!({"type": "string", "minLength": 1})),
             param_ref("every"), param_ref("agg"),
             q("max_points", "Draw the range in this many points at most.",
                 json!({"type": "integer", "minimum": 2, "maximum": MAX_DRAW_POINTS})),
@@ -796,7 +807,7 @@ pub fn operations() -> Vec<(String, &'static str, Value)> {
             (the setting `TSFN_LINE_TEMPLATE`). Also takes the key as `?p=KEY`, \
             `Authorization: Token KEY` or HTTP Basic.",
         "parameters": [
-            qr("db", "Database: `{db}` of the series template.", json!({"type": "string"})),
+            qr("db", "Database: `{db}` of the series template.", json!({"type": "string", "minLength": 1})),
             q("precision", "Timestamps' unit (ns by default).",
                 json!({"type": "string", "enum": ["n", "ns", "u", "us", "ms", "s", "m", "h"]})),
             q("rp", "Accepted, unused.", json!({"type": "string"})),
@@ -815,7 +826,7 @@ pub fn operations() -> Vec<(String, &'static str, Value)> {
         "description": "Each field of a line is a point of the series `{db}.{measurement}.{field}`, \
             `{db}` being the bucket. Also takes the key as `Authorization: Token KEY`.",
         "parameters": [
-            qr("bucket", "Bucket: `{db}` (or `{bucket}`) of the series template.", json!({"type": "string"})),
+            qr("bucket", "Bucket: `{db}` (or `{bucket}`) of the series template.", json!({"type": "string", "minLength": 1})),
             q("precision", "Timestamps' unit (ns by default).",
                 json!({"type": "string", "enum": ["ns", "us", "ms", "s"]})),
             q("org", "Accepted, unused.", json!({"type": "string"})),
@@ -859,7 +870,7 @@ pub fn operations() -> Vec<(String, &'static str, Value)> {
         "parameters": [
             q("status", "Only jobs of this status.", json!({"type": "string", "enum": STATUSES})),
             q("limit", "Jobs per page.", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100})),
-            q("cursor", "`next_cursor` of the previous page, unchanged.", json!({"type": "string"})),
+            q("cursor", "`next_cursor` of the previous page, unchanged.", json!({"type": "string", "minLength": 1})),
         ],
         "responses": {"200": json_resp("A page of jobs.", r("JobList"))},
     });

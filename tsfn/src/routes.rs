@@ -233,7 +233,10 @@ pub fn find(method: &Method, path: &str) -> Match {
             if r.method == method.as_str() {
                 return Match::Found(r);
             }
-            allowed.push(r.method);
+            // `/jobs/kinds` is also `/jobs/{id}`: each method once.
+            if !allowed.contains(&r.method) {
+                allowed.push(r.method);
+            }
         }
     }
     if allowed.is_empty() {
@@ -262,5 +265,8 @@ mod tests {
         );
         assert!(matches!(find(&Method::POST, "/series/x"), Match::WrongMethod(m) if m.len() == 3));
         assert!(matches!(find(&Method::GET, "/nope"), Match::NotFound));
+        assert!(
+            matches!(find(&Method::POST, "/jobs/kinds"), Match::WrongMethod(m) if m == ["GET", "DELETE"])
+        );
     }
 }

@@ -253,3 +253,36 @@ fn schemathesis_finds_nothing_wrong_on_sqlite_and_on_redis() {
         }
     });
 }
+
+/// `/docs` in headless Chromium (`docs_browser.py`): Redoc renders a heading for every
+/// operation, and no request leaves the server.
+#[test]
+fn the_docs_page_renders_every_operation_in_a_real_browser_from_tsfn_alone() {
+    let (Some(_), Some(_), Some(_)) = (
+        support::which("python"),
+        support::which("chromium"),
+        support::which("chromedriver"),
+    ) else {
+        panic!("this test needs the test venv's python (with selenium), chromium and chromedriver: run ./scripts/test.sh");
+    };
+    let server = support::in_process::start("sqlite::memory:", &[("TSFN_SEED", "0")]);
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("console-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = workspace_root().join("tsfn/tests/it/docs_browser.py");
+    let (url, shot) = (server.url(""), dir.join("docs.png"));
+    let args: Vec<&std::ffi::OsStr> = vec![
+        script.as_os_str(),
+        "--url".as_ref(),
+        url.as_ref(),
+        "--screenshot".as_ref(),
+        shot.as_os_str(),
+    ];
+    support::run_python(
+        &args,
+        &dir.join("docs_browser.log"),
+        Duration::from_secs(120),
+    );
+}
