@@ -194,18 +194,25 @@ fn schemathesis(server: &Server, name: &str) {
         .join("schemathesis");
     std::fs::create_dir_all(&dir).unwrap();
     let script = workspace_root().join("tsfn/tests/it/openapi_schemathesis.py");
-    let url = server.url("/openapi.json");
     let junit = dir.join(format!("{name}.junit.xml"));
     // A fresh directory for its cache each run, so a run does not depend on the last one.
     let work = dir.join(name);
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).unwrap();
+    // The served document, given as a file so that `GET /openapi.json` is tested too (given
+    // its URL, Schemathesis leaves that operation out).
+    let served = server.get("/openapi.json");
+    assert_eq!(served.status, 200);
+    let schema = work.join("openapi.json");
+    std::fs::write(&schema, &served.body).unwrap();
     let args: Vec<std::ffi::OsString> = vec![
         script.into_os_string(),
         "--workdir".into(),
         work.into_os_string(),
         "run".into(),
-        url.into(),
+        schema.into_os_string(),
+        "--url".into(),
+        server.url("").into(),
         "--checks".into(),
         "not_a_server_error,response_schema_conformance,status_code_conformance,\
          content_type_conformance"
@@ -213,7 +220,7 @@ fn schemathesis(server: &Server, name: &str) {
         "--phases".into(),
         "examples,coverage,fuzzing,stateful".into(),
         "--max-examples".into(),
-        "25".into(),
+        "40".into(),
         "--seed".into(),
         "20261129".into(),
         "--workers".into(),
@@ -224,7 +231,7 @@ fn schemathesis(server: &Server, name: &str) {
         "--report".into(),
         "junit".into(),
         "--report-junit-path".into(),
-        junit.into_os_string(),
+        junit.clone().into_os_string(),
     ];
     let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     let started = Instant::now();
@@ -234,6 +241,28 @@ fn schemathesis(server: &Server, name: &str) {
         Duration::from_secs(170),
     );
     println!("schemathesis on {name}: {:?}", started.elapsed());
+    // Its report: every operation of the document was run, and nothing failed.
+    let report = std::fs::read_to_string(&junit).unwrap();
+    let xml = roxmltree::Document::parse(&report).unwrap();
+    let suite = xml.root_element();
+    assert_eq!(suite.attribute("failures"), Some("0"), "{report}");
+    assert_eq!(suite.attribute("errors"), Some("0"), "{report}");
+    let run: BTreeSet<String> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| n.attribute("name").map(str::to_owned))
+        .collect();
+    let doc: Value = serde_json::from_slice(&served.body).unwrap();
+    for (method, path) in operations(&doc) {
+        assert!(
+            run.contains(&format!("{method} {path}")),
+            "{method} {path} not run: {run:?}"
+        );
+    }
+    assert!(
+        run.contains("Stateful tests"),
+        "the stateful phase did not run: {run:?}"
+    );
 }
 
 #[test]
