@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document of the whole HTTP API (`GET /openapi.json`, `tsfn openapi`), built
 //! here from the code's own constants: the job kinds, their params, bounds and choices come from
-//! [`crate::jobs::kinds::catalogue`], the statuses, aggregates, fills and limits from the types
-//! that parse them. `tsfn/tests/it/openapi.rs` holds its operations to the route table (both
+//! [`crate::jobs::kinds::catalogue`], the limits from the constants the handlers check; the
+//! statuses, aggregates, fills and error codes listed here are held by the tests below to the
+//! types that parse or produce them. `tsfn/tests/it/openapi.rs` holds its operations to the route table (both
 //! ways) and runs Schemathesis against `tsfn serve` with it, so neither can drift.
 //!
 //! Written with `serde_json` rather than derived: the response views borrow, are written by hand
@@ -1000,4 +1001,81 @@ pub fn operations() -> Vec<(String, &'static str, Value)> {
     ops.push(("/docs".into(), "GET", op));
 
     ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::jobs::JobStatus;
+    use crate::query::{Agg, Fill};
+
+    /// The enumerations listed are exactly what the parsers take (a value beside them is refused).
+    #[test]
+    fn listed_values_are_what_the_code_accepts() {
+        for a in AGGS {
+            assert_eq!(Agg::parse(a).unwrap().name(), *a);
+        }
+        for f in FILLS {
+            assert_eq!(Fill::parse(f).unwrap().name(), *f);
+        }
+        for st in STATUSES {
+            assert_eq!(JobStatus::parse(st).unwrap().as_str(), *st);
+        }
+        assert!(Agg::parse("median").is_err());
+        assert!(Fill::parse("nearest").is_err());
+        assert!(JobStatus::parse("cancelled").is_err());
+        let codes: Vec<&str> = [
+            Error::invalid("f", "m"),
+            Error::Unauthorized,
+            Error::NotFound(String::new()),
+            Error::MethodNotAllowed,
+            Error::Conflict(String::new()),
+            Error::TooLarge { limit: 1 },
+            Error::UnsupportedMediaType(String::new()),
+            Error::Internal(String::new()),
+            Error::Unavailable(String::new()),
+        ]
+        .iter()
+        .map(Error::code)
+        .collect();
+        assert_eq!(codes, ERROR_CODES);
+        // Exhaustive: a new variant does not compile here until it is in the list above.
+        let _ = |e: &Error| match e {
+            Error::Invalid { .. }
+            | Error::Unauthorized
+            | Error::NotFound(_)
+            | Error::NoRoute
+            | Error::MethodNotAllowed
+            | Error::Conflict(_)
+            | Error::TooLarge { .. }
+            | Error::UnsupportedMediaType(_)
+            | Error::Internal(_)
+            | Error::Unavailable(_) => {}
+        };
+    }
+
+    /// Every `$ref` names a component that exists.
+    #[test]
+    fn every_reference_resolves() {
+        fn walk(v: &Value, doc: &Value) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::String(r)) = m.get("$ref") {
+                        let target = r
+                            .strip_prefix("#/")
+                            .unwrap()
+                            .split('/')
+                            .fold(doc, |at, k| &at[k]);
+                        assert!(!target.is_null(), "{r} does not resolve");
+                    }
+                    m.values().for_each(|x| walk(x, doc));
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, doc)),
+                _ => {}
+            }
+        }
+        let doc = document();
+        walk(&doc, &doc);
+    }
 }
