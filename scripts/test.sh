@@ -10,7 +10,7 @@
 # with kustomize and kubernetes-validate (the manifests), selenium (drives chromium through
 # chromedriver in the console's browser test), schemathesis (requests generated from the OpenAPI
 # document, answers checked against it; hypothesis, which generates them, pinned with it so a seed
-# means the same cases).
+# means the same cases), jsonschema and referencing (job results against the document's schemas).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

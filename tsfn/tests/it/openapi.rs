@@ -294,7 +294,7 @@ fn the_docs_page_renders_every_operation_in_a_real_browser_from_tsfn_alone() {
     ) else {
         panic!("this test needs the test venv's python (with selenium), chromium and chromedriver: run ./scripts/test.sh");
     };
-    let server = support::in_process::start("sqlite::memory:", &[("TSFN_SEED", "0")]);
+    let server = support::in_process::sqlite_memory(&[]);
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"))
@@ -314,4 +314,24 @@ fn the_docs_page_renders_every_operation_in_a_real_browser_from_tsfn_alone() {
         &dir.join("docs_browser.log"),
         Duration::from_secs(120),
     );
+}
+
+/// Each job kind's result against the document's schema for that kind, and the job records and
+/// submissions on the way (`openapi_results.py`, with jsonschema from the test venv): the
+/// stateful phase above reaches results only by chance.
+#[test]
+fn every_job_kind_s_result_is_what_the_document_says() {
+    let Some(_) = support::which("python") else {
+        panic!("this test needs the test venv's python (with jsonschema): run ./scripts/test.sh");
+    };
+    let server = support::in_process::sqlite_memory(&[]);
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("schemathesis");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = workspace_root().join("tsfn/tests/it/openapi_results.py");
+    let url = server.url("");
+    let args: Vec<&std::ffi::OsStr> = vec![script.as_os_str(), "--url".as_ref(), url.as_ref()];
+    support::run_python(&args, &dir.join("results.log"), Duration::from_secs(120));
 }
