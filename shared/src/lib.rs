@@ -10,7 +10,7 @@
 //! - [`edge`], [`access`], [`metrics`]: what every request passes (request ids, CORS, keys and
 //!   scopes, rate limits, the access log) and what is counted;
 //! - [`jobs`], [`analysis`], [`plot`]: analysis jobs, their queue and workers, what they compute;
-//! - [`views`]: the JSON shapes of responses.
+//! - [`views`]: the JSON shapes of responses; [`openapi`]: the OpenAPI document of them all.
 
 pub mod access;
 pub mod analysis;
@@ -26,6 +26,7 @@ pub mod lambda;
 pub mod lineproto;
 pub mod metrics;
 pub mod model;
+pub mod openapi;
 pub mod plot;
 pub mod query;
 pub mod settings;

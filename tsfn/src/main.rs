@@ -57,6 +57,8 @@ enum Cmd {
         #[arg(long, short, value_name = "PATH", default_value = "tsfn-gather.tar.gz")]
         out: String,
     },
+    /// Print the OpenAPI 3.1 document of the API (what GET /openapi.json serves)
+    Openapi,
     /// Print the version
     #[command(hide = true)]
     Version,
@@ -112,6 +114,13 @@ async fn run(cli: Cli, matches: &clap::ArgMatches) -> ExitCode {
             // The subcommand's matches: where each setting came from, as given after it too.
             let m = matches.subcommand_matches("gather").unwrap_or(matches);
             gather::write(settings, m, &out).await
+        }
+        Cmd::Openapi => {
+            println!(
+                "{}",
+                String::from_utf8(tsfn_shared::openapi::to_json()).expect("JSON is UTF-8")
+            );
+            Ok(())
         }
         Cmd::Version => {
             println!("tsfn {}", env!("CARGO_PKG_VERSION"));

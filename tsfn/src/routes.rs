@@ -182,9 +182,13 @@ pub static ROUTES: &[Route] = &[
         ]
     ),
     route!(health, "health", &[]),
-    // The web console: static files, no store call.
+    // The web console: static files, no store call; also the API reference's page (its files
+    // are the console's assets).
     route!(console, "console", &[]),
     route!(console, console::ASSET_PATH, "console", &[]),
+    route!(console, console::DOCS_PATH, "console", &[]),
+    // The OpenAPI document, built from the code.
+    route!(openapi, "openapi", &[]),
     // ping: DescribeTable of the series table.
     route!(ready, "ready", &[call("series", "DescribeTable")]),
 ];
@@ -229,7 +233,10 @@ pub fn find(method: &Method, path: &str) -> Match {
             if r.method == method.as_str() {
                 return Match::Found(r);
             }
-            allowed.push(r.method);
+            // `/jobs/kinds` is also `/jobs/{id}`: each method once.
+            if !allowed.contains(&r.method) {
+                allowed.push(r.method);
+            }
         }
     }
     if allowed.is_empty() {
@@ -258,5 +265,8 @@ mod tests {
         );
         assert!(matches!(find(&Method::POST, "/series/x"), Match::WrongMethod(m) if m.len() == 3));
         assert!(matches!(find(&Method::GET, "/nope"), Match::NotFound));
+        assert!(
+            matches!(find(&Method::POST, "/jobs/kinds"), Match::WrongMethod(m) if m == ["GET", "DELETE"])
+        );
     }
 }

@@ -7,6 +7,11 @@
 //! for a year and a new release is fetched at once; the page itself is revalidated each time.
 //! The page and its assets are open even when an API key is set: they hold no data, and the
 //! page asks for the key.
+//!
+//! `GET /docs` is the API reference (Redoc, vendored in `assets/`, rendering `/openapi.json`):
+//! a second page of this function rather than a function of its own, because it is static files
+//! served exactly like the console's (embedding, gzip, ETags, versioned names, CSP), and a copy
+//! of that machinery would be the larger change.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,39 +24,47 @@ use tsfn_shared::{App, Error, Request, Response, Result};
 
 pub const METHOD: &str = "GET";
 pub const PATH: &str = "/";
-/// The console's other files.
+/// The console's other files (the docs page's too).
 pub const ASSET_PATH: &str = "/console/{asset}";
+/// The API reference.
+pub const DOCS_PATH: &str = "/docs";
 
 #[derive(RustEmbed)]
 #[folder = "assets/"]
 struct Assets;
 
 const INDEX: &str = "index.html";
+const DOCS: &str = "docs.html";
+/// The pages: served at their own paths, revalidated each time, naming their files by version.
+const PAGES: &[&str] = &[INDEX, DOCS];
 
 pub async fn handler(_app: Arc<App>, req: Request) -> Result<Response> {
     let path = req.uri().path();
     let name = if path == PATH {
         INDEX
+    } else if path == DOCS_PATH {
+        DOCS
     } else {
         match path.strip_prefix("/console/") {
-            Some(n) if !n.is_empty() && !n.contains('/') && n != INDEX => n,
+            Some(n) if !n.is_empty() && !n.contains('/') && !PAGES.contains(&n) => n,
             _ => return Err(Error::NotFound(format!("console file {path:?}"))),
         }
     };
     let file =
         Assets::get(name).ok_or_else(|| Error::NotFound(format!("console file {name:?}")))?;
-    let (data, etag) = if name == INDEX {
-        let page = versioned(&file.data);
-        let etag = etag_of(&sha256(&page));
-        (page, etag)
+    let page = PAGES.contains(&name);
+    let (data, etag) = if page {
+        let text = versioned(&file.data);
+        let etag = etag_of(&sha256(&text));
+        (text, etag)
     } else {
         (
             file.data.into_owned(),
             etag_of(&file.metadata.sha256_hash()),
         )
     };
-    let current = name != INDEX
-        && query_param(req.uri().query(), "v").is_some_and(|v| v == etag.trim_matches('"'));
+    let current =
+        !page && query_param(req.uri().query(), "v").is_some_and(|v| v == etag.trim_matches('"'));
     let cache = if current {
         "public, max-age=31536000, immutable"
     } else {
@@ -86,24 +99,26 @@ pub async fn handler(_app: Arc<App>, req: Request) -> Result<Response> {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    if name == INDEX {
-        // Everything comes from tsfn itself: no CDN, no inline script.
+    if page {
+        // Everything comes from tsfn itself: no CDN, no inline script. Redoc runs its search
+        // index in a worker it starts from a blob.
         h.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
                 "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; \
-                 object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+                 worker-src 'self' blob:; object-src 'none'; base-uri 'none'; \
+                 frame-ancestors 'none'",
             ),
         );
     }
     Ok(resp)
 }
 
-/// The page with each `"/console/FILE"` it names made `"/console/FILE?v=ETAG"`.
+/// A page with each `"/console/FILE"` it names made `"/console/FILE?v=ETAG"`.
 fn versioned(page: &[u8]) -> Vec<u8> {
     let mut text = String::from_utf8_lossy(page).into_owned();
     for name in Assets::iter() {
-        if name == INDEX {
+        if PAGES.contains(&name.as_ref()) {
             continue;
         }
         if let Some(f) = Assets::get(&name) {

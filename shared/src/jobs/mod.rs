@@ -137,7 +137,6 @@ pub struct JobView<'a> {
     pub result_type: Option<&'a str>,
     pub result_url: Option<String>,
     /// The id of the request that submitted it (`x-request-id`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<&'a str>,
 }
 

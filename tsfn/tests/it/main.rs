@@ -27,6 +27,7 @@ mod jobs_workers;
 mod k8s;
 mod lambda_events;
 mod lambda_watch;
+mod openapi;
 mod operations;
 mod redis_ops;
 mod route_table;
