@@ -634,7 +634,9 @@ pub fn operations() -> Vec<(String, &'static str, Value)> {
             schema,
         );
         let responses = op["responses"].as_object_mut().expect("responses");
-        for code in ["400", "401", "403", "404", "413", "415", "429", "500", "503"] {
+        for code in [
+            "400", "401", "403", "404", "413", "415", "429", "500", "503",
+        ] {
             responses.insert(code.into(), e.clone());
         }
     };

@@ -156,7 +156,7 @@ async fn store_json(app: &App, store_url: &str) -> Value {
         Ok(mut series) => {
             out["series"] = series.len().into();
             out["points"] = series.iter().map(|s| s.count).sum::<u64>().into();
-            series.sort_by(|a, b| b.count.cmp(&a.count));
+            series.sort_by_key(|s| std::cmp::Reverse(s.count));
             out["largest_series"] = series
                 .iter()
                 .take(10)

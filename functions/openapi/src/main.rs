@@ -2,5 +2,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    tsfn_shared::lambda::run(openapi::handler).await
+    tsfn_shared::lambda::run(openapi::PATH, openapi::handler).await
 }

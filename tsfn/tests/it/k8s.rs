@@ -167,7 +167,8 @@ fn overlays_render_validate_and_carry_operations_settings() {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .any(|p| p["name"] == "metrics" && p["containerPort"].to_string() == port),
+                    .any(|p| p["name"] == "metrics"
+                        && p["containerPort"].as_u64() == port.parse().ok()),
                 "a metrics port {port}: {}",
                 c["ports"]
             );

@@ -211,8 +211,12 @@ fn every_route_and_sample_event_under_cargo_lambda() {
     );
     let write = emf
         .iter()
-        .find(|d| d["function"] == "points-write" && d["route"] == "/series/{series}/points")
-        .expect("points-write's request line");
+        .find(|d| {
+            d["function"] == "points-write"
+                && d["route"] == "/series/{series}/points"
+                && d["tsfn_http_requests_total"].is_number()
+        })
+        .expect("points-write's request count");
     let dims = &write["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0];
     for dim in ["function", "route", "method", "status"] {
         assert!(
