@@ -140,9 +140,15 @@ pub fn error_response(e: &Error) -> Response {
         },
     };
     let mut resp = json_response(e.status(), &body);
-    if matches!(e, Error::Unavailable(_)) {
+    // A full queue drains at the workers' pace, slower than an outage usually ends.
+    let retry_after = match e {
+        Error::Unavailable(_) => Some("1"),
+        Error::QueueFull { .. } => Some("5"),
+        _ => None,
+    };
+    if let Some(secs) = retry_after {
         resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(secs));
     }
     if matches!(e, Error::Unauthorized) {
         resp.headers_mut()

@@ -8,6 +8,7 @@
 //! - [`settings`]: every setting, read once from the environment (and `tsfn`'s flags);
 //! - [`app`], [`lambda`], [`telemetry`]: process setup for Lambda and `tsfn serve`;
 //! - [`jobs`], [`analysis`], [`plot`]: analysis jobs, their queue and workers, what they compute;
+//! - [`sweep`]: the periodic removal of expired jobs and of points past a series' retention;
 //! - [`views`]: the JSON shapes of responses.
 
 pub mod analysis;
@@ -25,6 +26,7 @@ pub mod plot;
 pub mod query;
 pub mod settings;
 pub mod store;
+pub mod sweep;
 pub mod telemetry;
 pub mod time;
 pub mod views;

@@ -163,11 +163,14 @@ async fn serve(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
-/// Starts `TSFN_WORKERS` (default 2) worker loops in this process.
+/// Starts `TSFN_WORKERS` (default 2) worker loops in this process, and with them the periodic
+/// sweep (expired jobs, retention); with no workers (an API-only `serve`) no sweep either.
 fn spawn_workers(app: &std::sync::Arc<App>, stopped: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let n = app.settings.workers;
     let policy = app.settings.policy();
     let name = app.settings.worker_name();
+    let sweeper =
+        (n > 0).then(|| tokio::spawn(tsfn_shared::sweep::run(app.clone(), stopped.clone())));
     (0..n)
         .map(|i| {
             let worker = if n == 1 {
@@ -182,6 +185,7 @@ fn spawn_workers(app: &std::sync::Arc<App>, stopped: watch::Receiver<bool>) -> V
                 stopped.clone(),
             ))
         })
+        .chain(sweeper)
         .collect()
 }
 
