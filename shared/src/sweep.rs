@@ -54,20 +54,31 @@ pub async fn once(store: &dyn Store, now: i64) -> Result<Swept> {
 }
 
 /// Runs [`once`] every `TSFN_SWEEP_INTERVAL` until `shutdown` turns true. A failed pass (the
-/// store down) is logged and the next one tries again.
+/// store down) is retried at the next interval; like the workers' claims, an outage is logged
+/// when it starts and when it ends, not at every pass.
 pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     let every = app.settings.sweep_interval;
+    let mut failing = false;
     while !*shutdown.borrow() {
         match once(app.store.as_ref(), now_ms()).await {
-            Ok(s) if s != Swept::default() => {
-                tracing::info!(
-                    jobs = s.jobs,
-                    points = s.points,
-                    "swept expired jobs and points past retention"
-                )
+            Ok(s) => {
+                if failing {
+                    tracing::info!("sweeping again");
+                    failing = false;
+                }
+                if s != Swept::default() {
+                    tracing::info!(
+                        jobs = s.jobs,
+                        points = s.points,
+                        "swept expired jobs and points past retention"
+                    );
+                }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "sweep failed; trying again next interval"),
+            Err(e) if failing => tracing::debug!(error = %e, "sweep failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "sweep failed; trying again every interval");
+                failing = true;
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
