@@ -89,7 +89,7 @@ impl fmt::Display for Error {
             Error::Unavailable(m) => write!(f, "service unavailable: {m}"),
             Error::QueueFull { limit } => write!(
                 f,
-                "too many jobs waiting: {limit} are queued (TSFN_MAX_QUEUED_JOBS); nothing was queued, submit again later"
+                "too many jobs waiting: the queue is at its limit of {limit} jobs (TSFN_MAX_QUEUED_JOBS); nothing was queued, submit again later"
             ),
             Error::Internal(_) => write!(f, "internal error"),
         }

@@ -36,7 +36,7 @@ pub async fn once(store: &dyn Store, now: i64) -> Result<Swept> {
         };
         let cutoff = retention.cutoff(now);
         // The store keeps `first` exact: a series with nothing past its retention costs no write.
-        if !s.first.is_some_and(|first| first < cutoff) {
+        if s.first.is_none_or(|first| first >= cutoff) {
             continue;
         }
         let range = Range {

@@ -280,7 +280,7 @@ async fn expiry(store: &DynStore, purged: u64) {
     let listed = |status| store.list_jobs(Some(status), None, 100);
     assert_eq!(
         ids(listed(JobStatus::Succeeded).await.unwrap()),
-        [done_now.clone()],
+        std::slice::from_ref(&done_now),
         "{at}"
     );
     assert!(listed(JobStatus::Failed).await.unwrap().is_empty(), "{at}");

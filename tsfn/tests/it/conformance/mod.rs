@@ -1181,7 +1181,7 @@ pub fn job_expiry(start: Start) {
     let listed = listed_jobs(&s, "", 1);
     if now_ms() < finished + 3000 {
         assert_eq!(result.expect(200)["count"], 2);
-        assert_eq!(listed, [a.clone()]);
+        assert_eq!(listed, std::slice::from_ref(&a));
     }
     eventually(
         std::time::Duration::from_secs(30),
@@ -1203,7 +1203,11 @@ pub fn job_expiry(start: Start) {
     assert_eq!(wait_job(&s, &b)["status"], "succeeded");
     let listed = listed_jobs(&s, "", 1);
     if !listed.is_empty() {
-        assert_eq!(listed, [b.clone()], "only the job that has not expired");
+        assert_eq!(
+            listed,
+            std::slice::from_ref(&b),
+            "only the job that has not expired"
+        );
     }
     let listed = listed_jobs(&s, "&status=succeeded", 10);
     assert!(!listed.contains(&a), "{listed:?}");
