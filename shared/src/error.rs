@@ -27,6 +27,8 @@ pub enum Error {
     NoRoute,
     /// The store (or another dependency) cannot be reached; retrying later may succeed.
     Unavailable(String),
+    /// `TSFN_MAX_QUEUED_JOBS` jobs are queued already; a submission later may be taken.
+    QueueFull { limit: u64 },
     /// A bug or an unexpected store answer. The message is logged, not shown in full.
     Internal(String),
 }
@@ -53,7 +55,7 @@ impl Error {
             Error::TooLarge { .. } => 413,
             Error::UnsupportedMediaType(_) => 415,
             Error::Internal(_) => 500,
-            Error::Unavailable(_) => 503,
+            Error::Unavailable(_) | Error::QueueFull { .. } => 503,
         }
     }
 
@@ -70,6 +72,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::Internal(_) => "internal",
             Error::Unavailable(_) => "unavailable",
+            Error::QueueFull { .. } => "queue_full",
         }
     }
 }
@@ -94,6 +97,10 @@ impl fmt::Display for Error {
             Error::MethodNotAllowed => write!(f, "method not allowed on this path"),
             Error::NoRoute => write!(f, "no such route"),
             Error::Unavailable(m) => write!(f, "service unavailable: {m}"),
+            Error::QueueFull { limit } => write!(
+                f,
+                "too many jobs waiting: the queue is at its limit of {limit} jobs (TSFN_MAX_QUEUED_JOBS); nothing was queued, submit again later"
+            ),
             Error::Internal(_) => write!(f, "internal error"),
         }
     }

@@ -124,8 +124,10 @@ pub fn error_response(e: &Error) -> Response {
         },
     };
     let mut resp = json_response(e.status(), &body);
+    // A full queue drains at the workers' pace, slower than an outage usually ends.
     let retry_after = match e {
         Error::Unavailable(_) => Some(1),
+        Error::QueueFull { .. } => Some(5),
         Error::TooManyRequests { retry_after } => Some(*retry_after),
         _ => None,
     };

@@ -10,6 +10,7 @@
 //! - [`edge`], [`access`], [`metrics`]: what every request passes (request ids, CORS, keys and
 //!   scopes, rate limits, the access log) and what is counted;
 //! - [`jobs`], [`analysis`], [`plot`]: analysis jobs, their queue and workers, what they compute;
+//! - [`sweep`]: the periodic removal of expired jobs and of points past a series' retention;
 //! - [`views`]: the JSON shapes of responses; [`openapi`]: the OpenAPI document of them all.
 
 pub mod access;
@@ -31,6 +32,7 @@ pub mod plot;
 pub mod query;
 pub mod settings;
 pub mod store;
+pub mod sweep;
 pub mod telemetry;
 pub mod time;
 pub mod views;

@@ -52,6 +52,50 @@ pub struct SeriesMeta {
     pub description: String,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// How long points are kept: the workers' sweep deletes points older than `now - retention`.
+    /// `None` (absent or null) keeps every point. Stored with the rest of the metadata, so every
+    /// backend keeps it as it keeps labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+}
+
+/// A series' retention period, in ms; written as a duration (`30d`, `12h`) in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention(pub i64);
+
+impl Retention {
+    pub fn ms(self) -> i64 {
+        self.0
+    }
+
+    /// Where the kept points start at `now`: points before it are past retention.
+    pub fn cutoff(self, now: i64) -> i64 {
+        now.saturating_sub(self.0)
+    }
+}
+
+impl Serialize for Retention {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::time::format_duration(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Retention {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Retention;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a duration such as 30d, 12h or 90m")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Retention, E> {
+                crate::time::parse_duration(v)
+                    .map(Retention)
+                    .map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 pub const MAX_META_TEXT: usize = 1024;

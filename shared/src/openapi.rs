@@ -31,6 +31,7 @@ const ERROR_CODES: &[&str] = &[
     "unsupported_media_type",
     "internal",
     "unavailable",
+    "queue_full",
 ];
 /// The most series `GET /points` aligns (functions/points-multi).
 const MAX_MULTI_SERIES: usize = 32;
@@ -185,6 +186,11 @@ fn schemas() -> Value {
                 "unit": {"type": "string", "maxLength": MAX_META_TEXT},
                 "description": {"type": "string", "maxLength": MAX_META_TEXT},
                 "labels": r("Labels"),
+                "retention": {
+                    "oneOf": [r("Duration"), {"type": "null"}],
+                    "description": "How long points are kept: the workers' sweep deletes \
+                        points older than now minus this. null or left out: forever.",
+                },
             },
             "additionalProperties": false,
         },
@@ -194,6 +200,7 @@ fn schemas() -> Value {
             "unit": {"type": "string"},
             "description": {"type": "string"},
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "retention": nullable(r("Duration")),
             "count": {"type": "integer", "minimum": 0},
             "first": nullable(time.clone()),
             "last": nullable(time.clone()),
@@ -525,7 +532,7 @@ fn shared_responses() -> Value {
         "UnsupportedMediaType": err("A content type tsfn does not read."),
         "Internal": err("A bug; the details are in the server's log."),
         "Unavailable": {
-            "description": "The store cannot be reached; retry later.",
+            "description": "The store cannot be reached, or (`POST /jobs`) the queue is full (`queue_full`); retry after `Retry-After` seconds.",
             "headers": {"Retry-After": {"schema": {"type": "string"}}},
             "content": {"application/json": {"schema": r("Error")}},
         },
@@ -1055,6 +1062,7 @@ mod tests {
             Error::UnsupportedMediaType(String::new()),
             Error::Internal(String::new()),
             Error::Unavailable(String::new()),
+            Error::QueueFull { limit: 1 },
         ]
         .iter()
         .map(Error::code)
@@ -1066,6 +1074,7 @@ mod tests {
             | Error::Unauthorized
             | Error::Forbidden { .. }
             | Error::TooManyRequests { .. }
+            | Error::QueueFull { .. }
             | Error::NotFound(_)
             | Error::NoRoute
             | Error::MethodNotAllowed

@@ -101,6 +101,39 @@ pub struct Settings {
     )]
     pub job_max_attempts: u32,
 
+    /// How long a finished job and its result are kept (such as 7d, 12h, 30s); then they are
+    /// gone: 404 on the job and its result, absent from the listing
+    #[arg(
+        long,
+        env = "TSFN_JOB_TTL",
+        value_name = "DURATION",
+        default_value = "7d",
+        value_parser = Check::new(|s| crate::time::parse_duration(s).ok().filter(|ms| *ms >= 1000), "a duration of 1s or more, such as 7d, 12h, 30m or 30s"),
+    )]
+    /// In ms.
+    pub job_ttl: i64,
+
+    /// Most queued jobs; above it `POST /jobs` answers 503 with Retry-After and queues nothing
+    /// (0: no limit)
+    #[arg(
+        long,
+        env = "TSFN_MAX_QUEUED_JOBS",
+        value_name = "N",
+        default_value = "10000",
+        value_parser = Check::new(|s| s.parse::<u64>().ok(), "a whole number (0 for no limit)"),
+    )]
+    pub max_queued_jobs: u64,
+
+    /// How often workers remove expired jobs and the points older than each series' retention
+    #[arg(
+        long,
+        env = "TSFN_SWEEP_INTERVAL",
+        value_name = "DURATION",
+        default_value = "1m",
+        value_parser = Check::new(|s| crate::time::parse_duration(s).ok().filter(|ms| (100..=86_400_000).contains(ms)).map(|ms| Duration::from_millis(ms as u64)), "a duration from 100ms to 1d, such as 1m, 30s or 1h"),
+    )]
+    pub sweep_interval: Duration,
+
     /// On SIGTERM, how long (ms) a running job may take to finish before it is handed back
     #[arg(
         long,

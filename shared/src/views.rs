@@ -13,6 +13,8 @@ pub struct SeriesView<'a> {
     pub unit: &'a str,
     pub description: &'a str,
     pub labels: &'a std::collections::BTreeMap<String, String>,
+    /// `null` when every point is kept.
+    pub retention: Option<crate::model::Retention>,
     pub count: u64,
     pub first: Option<String>,
     pub last: Option<String>,
@@ -28,6 +30,7 @@ impl<'a> From<&'a SeriesInfo> for SeriesView<'a> {
             unit: &s.meta.unit,
             description: &s.meta.description,
             labels: &s.meta.labels,
+            retention: s.meta.retention,
             count: s.count,
             first: s.first.map(time::format),
             last: s.last.map(time::format),

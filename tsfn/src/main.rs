@@ -209,6 +209,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     metrics::listen(app.clone(), metrics::install()).await?;
+    metrics::count_queue(app.clone());
     let (stop, stopped) = watch::channel(false);
     let workers = spawn_workers(&app, stopped);
     server::serve(app, listener, shutdown_signal()).await;
@@ -219,11 +220,14 @@ async fn serve(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
-/// Starts `TSFN_WORKERS` (default 2) worker loops in this process.
+/// Starts `TSFN_WORKERS` (default 2) worker loops in this process, and with them the periodic
+/// sweep (expired jobs, retention); with no workers (an API-only `serve`) no sweep either.
 fn spawn_workers(app: &std::sync::Arc<App>, stopped: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let n = app.settings.workers;
     let policy = app.settings.policy();
     let name = app.settings.worker_name();
+    let sweeper =
+        (n > 0).then(|| tokio::spawn(tsfn_shared::sweep::run(app.clone(), stopped.clone())));
     (0..n)
         .map(|i| {
             let worker = if n == 1 {
@@ -238,6 +242,7 @@ fn spawn_workers(app: &std::sync::Arc<App>, stopped: watch::Receiver<bool>) -> V
                 stopped.clone(),
             ))
         })
+        .chain(sweeper)
         .collect()
 }
 
@@ -250,6 +255,7 @@ async fn worker(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("cannot open store {store_url}: {e}"))?;
     wait_ready(&app).await;
     metrics::listen(app.clone(), metrics::install()).await?;
+    metrics::count_queue(app.clone());
     let (stop, stopped) = watch::channel(false);
     let workers = spawn_workers(&app, stopped);
     println!(

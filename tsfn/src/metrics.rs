@@ -123,3 +123,22 @@ pub async fn listen(app: Arc<App>, handle: PrometheusHandle) -> Result<(), Strin
     });
     Ok(())
 }
+
+/// How often a process counts the queue for the `tsfn_jobs_queued` gauge.
+const QUEUE_COUNT_EVERY: Duration = Duration::from_secs(5);
+/// Counting stops here: a DynamoDB count pages through the index, and past this the exact
+/// number matters less than that the queue is long.
+const QUEUE_COUNT_MAX: u64 = 100_000;
+
+/// Keeps the queued-jobs gauge current while the process runs (serve and worker alike: any of
+/// them may be the one Prometheus scrapes). A failed count leaves the last value.
+pub fn count_queue(app: Arc<App>) {
+    tokio::spawn(async move {
+        loop {
+            if let Ok(n) = app.store.count_queued(QUEUE_COUNT_MAX).await {
+                tsfn_shared::metrics::jobs_queued(n);
+            }
+            tokio::time::sleep(QUEUE_COUNT_EVERY).await;
+        }
+    });
+}

@@ -151,14 +151,16 @@ pub static ROUTES: &[Route] = &[
     route!(write_v1, "write-v1", WRITE_LINES),
     route!(write_v2, "write-v2", WRITE_LINES),
     route!(ping, "ping", &[]),
-    // get_series of each series the job reads, then the job; a spectrum without `every`
-    // first reads the chunks of its range (check_data).
+    // get_series of each series the job reads, the count of queued jobs on the by_status
+    // index (TSFN_MAX_QUEUED_JOBS), then the job; a spectrum without `every` first reads the
+    // chunks of its range (check_data).
     route!(
         jobs_submit,
         "jobs-submit",
         &[
             call("series", "GetItem"),
             call("points", "Query"),
+            index_call("jobs", "Query"),
             call("jobs", "PutItem")
         ]
     ),
@@ -196,7 +198,8 @@ pub static ROUTES: &[Route] = &[
 /// The functions that serve no HTTP route, with their store calls: the job worker (DynamoDB
 /// Streams batches, the sweep schedule, direct job events). claim_job, renew, finish
 /// (UpdateItem), get_job after a lost claim, claim_next on the by_status index (the sweep),
-/// result parts, and the series and points a job reads.
+/// result parts, and the series and points a job reads; the sweep's retention: list_series
+/// (Scan) and delete_points (as `DELETE_POINTS`).
 pub static OTHER_FUNCTIONS: &[(&str, &[StoreCall])] = &[(
     "worker",
     &[
@@ -205,7 +208,11 @@ pub static OTHER_FUNCTIONS: &[(&str, &[StoreCall])] = &[(
         call("jobs", "UpdateItem"),
         call("results", "PutItem"),
         call("series", "GetItem"),
+        call("series", "Scan"),
+        call("series", "UpdateItem"),
         call("points", "Query"),
+        call("points", "PutItem"),
+        call("points", "DeleteItem"),
     ],
 )];
 

@@ -96,6 +96,7 @@ pub async fn load_all(store: &dyn Store) -> Result<usize> {
             unit: d.unit.to_owned(),
             description: d.description.to_owned(),
             labels,
+            retention: None,
         };
         let points = ingest::parse(Format::Csv, d.csv.as_bytes())?;
         total += points.len();

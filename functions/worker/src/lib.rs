@@ -8,7 +8,9 @@
 //! - `{"sweep": true}` (optionally `"max_jobs": N`, default 25), sent on a schedule: claims and
 //!   runs jobs nothing else will, queued jobs whose record never reached the worker and jobs
 //!   whose invocation died (timeout, out of memory) once their lease expired; answers
-//!   `{"ran": [{"job_id", "status"}, ...]}`.
+//!   `{"ran": [{"job_id", "status"}, ...]}`. Each sweep event also runs the periodic sweep
+//!   (`tsfn_shared::sweep`: expired jobs, points past a series' retention), so the schedule is
+//!   its interval on AWS.
 //!
 //! Duplicate deliveries are harmless: the claim is a compare-and-set, so a job that another
 //! invocation already runs or finished is reported, not run again. That is also why a record
@@ -88,6 +90,19 @@ pub async fn handle_sweep(
         return Err(Error::invalid("max_jobs", "must be at least 1"));
     }
     let ran = worker::sweep(&app, invocation, app.settings.policy(), event.max_jobs).await?;
+    // The jobs above ran whatever this does: a failed pass is logged, and the next scheduled
+    // sweep tries again.
+    match tsfn_shared::sweep::once(app.store.as_ref(), tsfn_shared::time::now_ms()).await {
+        Ok(s) if s != tsfn_shared::sweep::Swept::default() => {
+            tracing::info!(
+                jobs = s.jobs,
+                points = s.points,
+                "swept expired jobs and points past retention"
+            )
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "sweep failed; trying again next schedule"),
+    }
     Ok(SweepReport {
         ran: ran
             .into_iter()

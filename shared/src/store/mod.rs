@@ -15,7 +15,11 @@
 //!   whole);
 //! - `updated` is when the metadata was last written (`put_series`, or the write that created the
 //!   series); point writes and deletes leave it alone;
-//! - reads of a missing series return `Error::NotFound`, never an empty success.
+//! - reads of a missing series return `Error::NotFound`, never an empty success;
+//! - a finished job (and its result) expires `TSFN_JOB_TTL` after it finished (the store is
+//!   opened with that TTL and records the expiry when the job finishes): from then on every job
+//!   read (get, result, list, remove) treats it as absent, even where the backend deletes it
+//!   later (DynamoDB's TTL, up to days late; SQLite's periodic `purge_expired_jobs`).
 
 use std::sync::Arc;
 
@@ -152,6 +156,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a finished job with its result, or withdraws a queued one.
     async fn remove_job(&self, id: &str) -> Result<Removal>;
+
+    /// How many jobs are queued, counted up to `at_most` (enough to compare with a limit):
+    /// an index count, cheap enough for every submission.
+    async fn count_queued(&self, at_most: u64) -> Result<u64>;
+
+    /// Removes what expired jobs leave behind that reads already ignore (rows, index entries);
+    /// returns how many were removed. Run by the workers' periodic sweep.
+    async fn purge_expired_jobs(&self, now: i64) -> Result<u64>;
 }
 
 pub type DynStore = Arc<dyn Store>;
@@ -169,7 +181,8 @@ pub async fn open(settings: &Settings) -> Result<DynStore> {
     #[cfg(feature = "sqlite")]
     if let Some(rest) = url.strip_prefix("sqlite:") {
         return Ok(Arc::new(
-            sqlite::SqliteStore::open(rest, settings.sqlite_busy_timeout()).await?,
+            sqlite::SqliteStore::open(rest, settings.sqlite_busy_timeout(), settings.job_ttl)
+                .await?,
         ));
     }
     #[cfg(feature = "redis")]
@@ -178,7 +191,9 @@ pub async fn open(settings: &Settings) -> Result<DynStore> {
             connect: std::time::Duration::from_millis(settings.redis_connect_timeout_ms),
             reply: std::time::Duration::from_millis(settings.redis_timeout_ms),
         };
-        return Ok(Arc::new(redis::RedisStore::open(url, timeouts).await?));
+        return Ok(Arc::new(
+            redis::RedisStore::open(url, timeouts, settings.job_ttl).await?,
+        ));
     }
     #[cfg(feature = "dynamodb")]
     if let Some(prefix) = url.strip_prefix("dynamodb://") {
@@ -187,6 +202,7 @@ pub async fn open(settings: &Settings) -> Result<DynStore> {
                 prefix,
                 settings.dynamodb_timeout(),
                 settings.dynamodb_connect_timeout(),
+                settings.job_ttl,
             )
             .await?,
         ));
@@ -226,6 +242,7 @@ pub async fn init(
             prefix,
             settings.dynamodb_timeout(),
             settings.dynamodb_connect_timeout(),
+            settings.job_ttl,
         )
         .await?
         .init(say)

@@ -348,6 +348,7 @@ fn every_error() -> Vec<Error> {
         Error::MethodNotAllowed,
         Error::NoRoute,
         Error::Unavailable("x".into()),
+        Error::QueueFull { limit: 1 },
         Error::Internal("x".into()),
     ];
     for e in &all {
@@ -363,6 +364,7 @@ fn every_error() -> Vec<Error> {
             | Error::MethodNotAllowed
             | Error::NoRoute
             | Error::Unavailable(_)
+            | Error::QueueFull { .. }
             | Error::Internal(_) => {}
         }
     }

@@ -2,7 +2,9 @@
 //! `Store` trait against all three backends: SQLite (a file), Redis (a redis-server of the test's
 //! own) and DynamoDB (moto's server). Each backend states the rule in its own language (SQL, a
 //! condition expression, Lua); this table is what they must agree on, step by step, with the
-//! clock given explicitly so leases expire exactly when the table says.
+//! clock given explicitly so leases expire exactly when the table says. The table's times count
+//! from when the test starts, so no finished job is past its TTL (`TSFN_JOB_TTL`, 7 days) unless
+//! a test makes it so ([`expiry`]).
 
 use crate::support;
 
@@ -11,6 +13,7 @@ use tsfn_shared::jobs::{Claim, Job, JobStatus, Outcome, Removal};
 use tsfn_shared::model::{Point, Range, SeriesId};
 use tsfn_shared::settings::Settings;
 use tsfn_shared::store::{self, DynStore};
+use tsfn_shared::time::now_ms;
 
 /// The default settings on the store at `url`.
 fn on(url: &str) -> Settings {
@@ -96,10 +99,11 @@ fn gives_up() -> Vec<Step> {
     ]
 }
 
-async fn run(store: &DynStore, name: &str, table: Vec<Step>) {
+/// A queued summary job of series `jt` (written first), created at `created`; its id.
+async fn queue(store: &DynStore, created: i64) -> String {
     let series = SeriesId::parse("jt").unwrap();
     store
-        .write_points(&series, vec![Point { t: 0, v: 1.0 }], 0)
+        .write_points(&series, vec![Point { t: 0, v: 1.0 }], created)
         .await
         .unwrap();
     let spec = JobSpec {
@@ -108,13 +112,27 @@ async fn run(store: &DynStore, name: &str, table: Vec<Step>) {
         range: Range::default(),
         request_id: None,
     };
-    let job = Job::new(spec, 0);
+    let job = Job::new(spec, created);
     store.create_job(&job).await.unwrap();
-    let id = job.id.clone();
+    job.id
+}
+
+fn succeeded() -> Outcome {
+    Outcome::Succeeded {
+        content_type: "application/json".into(),
+        data: b"{}".to_vec(),
+    }
+}
+
+async fn run(store: &DynStore, name: &str, table: Vec<Step>) {
+    // The table's times are offsets from now: a job it finishes has not expired.
+    let base = now_ms();
+    let id = queue(store, base).await;
     for (i, step) in table.into_iter().enumerate() {
         let at = format!("{} on {}, step {i}", name, store.backend());
         match step {
             Take(w, now, want) => {
+                let now = base + now;
                 let got = store
                     .claim_job(&id, w, now, LEASE, MAX_ATTEMPTS)
                     .await
@@ -123,6 +141,7 @@ async fn run(store: &DynStore, name: &str, table: Vec<Step>) {
                 assert_eq!(got, want, "{at}: claim by {w} at {now}");
             }
             Renew(w, attempt, now, want) => {
+                let now = base + now;
                 let got = store
                     .renew(&claim(&id, w, attempt), now, LEASE, 50)
                     .await
@@ -130,12 +149,9 @@ async fn run(store: &DynStore, name: &str, table: Vec<Step>) {
                 assert_eq!(got, want, "{at}: renew by {w}/{attempt}");
             }
             Finish(w, attempt, now, want) => {
-                let outcome = Outcome::Succeeded {
-                    content_type: "application/json".into(),
-                    data: b"{}".to_vec(),
-                };
+                let now = base + now;
                 let got = store
-                    .finish(&claim(&id, w, attempt), &outcome, now)
+                    .finish(&claim(&id, w, attempt), &succeeded(), now)
                     .await
                     .unwrap();
                 assert_eq!(got, want, "{at}: finish by {w}/{attempt}");
@@ -163,23 +179,139 @@ async fn run(store: &DynStore, name: &str, table: Vec<Step>) {
     }
 }
 
-async fn all_tables(store: DynStore) {
+/// `TSFN_JOB_TTL` (7 days here): a job that finished (or gave up) more than that ago reads as
+/// absent to every job read, whether or not its backend deleted it yet; one finished now and a
+/// queued one are there. The sweep's purge then removes what reads skip: `purged` is how many
+/// such jobs the backend leaves to it (DynamoDB leaves them to its own TTL: none).
+async fn expiry(store: &DynStore, purged: u64) {
+    const DAY: i64 = 86_400_000;
+    let at = format!("expiry on {}", store.backend());
+    let base = now_ms();
+    let old = base - 8 * DAY;
+    let done_long_ago = queue(store, old).await;
+    let gave_up_long_ago = queue(store, old).await;
+    let done_now = queue(store, old).await;
+    let queued = queue(store, base).await;
+    assert_eq!(store.count_queued(100).await.unwrap(), 4, "{at}: queued");
+    assert!(
+        store.count_queued(2).await.unwrap() >= 2,
+        "{at}: counted up to 2"
+    );
+
+    let c = store
+        .claim_job(&done_long_ago, "w", old, LEASE, MAX_ATTEMPTS)
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert!(store.finish(&c.claim, &succeeded(), old + 1).await.unwrap());
+    for attempt in 0..MAX_ATTEMPTS as i64 {
+        let at_time = old + attempt * 2 * LEASE;
+        let c = store
+            .claim_job(&gave_up_long_ago, "w", at_time, LEASE, MAX_ATTEMPTS)
+            .await
+            .unwrap();
+        assert!(c.is_some(), "{at}: claim {attempt}");
+    }
+    let failed = store
+        .claim_job(
+            &gave_up_long_ago,
+            "w",
+            old + 10 * LEASE,
+            LEASE,
+            MAX_ATTEMPTS,
+        )
+        .await
+        .unwrap();
+    assert!(failed.is_none(), "{at}: out of attempts, failed");
+    let c = store
+        .claim_job(&done_now, "w", base, LEASE, MAX_ATTEMPTS)
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert!(store.finish(&c.claim, &succeeded(), base).await.unwrap());
+    assert_eq!(store.count_queued(100).await.unwrap(), 1, "{at}: queued");
+
+    for id in [&done_long_ago, &gave_up_long_ago] {
+        assert!(store.get_job(id).await.unwrap().is_none(), "{at}: {id}");
+        assert!(store.get_result(id).await.unwrap().is_none(), "{at}: {id}");
+    }
+    let j = store
+        .get_job(&done_now)
+        .await
+        .unwrap()
+        .expect("not expired");
+    assert_eq!(j.status, JobStatus::Succeeded, "{at}");
+    assert!(store.get_result(&done_now).await.unwrap().is_some(), "{at}");
+
+    let now = now_ms();
+    assert_eq!(
+        store.purge_expired_jobs(now).await.unwrap(),
+        purged,
+        "{at}: purged"
+    );
+    assert_eq!(
+        store.purge_expired_jobs(now).await.unwrap(),
+        0,
+        "{at}: purged again"
+    );
+    let ids = |jobs: Vec<Job>| {
+        let mut ids: Vec<String> = jobs.into_iter().map(|j| j.id).collect();
+        ids.sort();
+        ids
+    };
+    let mut want = vec![done_now.clone(), queued.clone()];
+    want.sort();
+    for limit in [1, 100] {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.list_jobs(None, after, limit).await.unwrap();
+            after = page.last().map(|j| tsfn_shared::jobs::ListCursor {
+                created: j.created,
+                id: j.id.clone(),
+            });
+            let full = page.len() == limit;
+            all.extend(page);
+            if !full {
+                break;
+            }
+        }
+        assert_eq!(ids(all), want, "{at}: listed {limit} at a time");
+    }
+    let listed = |status| store.list_jobs(Some(status), None, 100);
+    assert_eq!(
+        ids(listed(JobStatus::Succeeded).await.unwrap()),
+        std::slice::from_ref(&done_now),
+        "{at}"
+    );
+    assert!(listed(JobStatus::Failed).await.unwrap().is_empty(), "{at}");
+    for id in [&done_long_ago, &gave_up_long_ago] {
+        assert_eq!(
+            store.remove_job(id).await.unwrap(),
+            Removal::NotFound,
+            "{at}: {id}"
+        );
+    }
+}
+
+async fn all_tables(store: DynStore, purged: u64) {
     run(&store, "withdraw", withdraw()).await;
     run(&store, "takeover", takeover()).await;
     run(&store, "gives_up", gives_up()).await;
+    expiry(&store, purged).await;
 }
 
 #[tokio::test]
 async fn transitions_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("jt.db").display());
-    all_tables(store::open(&on(&url)).await.unwrap()).await;
+    all_tables(store::open(&on(&url)).await.unwrap(), 2).await;
 }
 
 #[tokio::test]
 async fn transitions_on_redis() {
     let redis = support::RedisProc::start();
-    all_tables(store::open(&on(&redis.url())).await.unwrap()).await;
+    all_tables(store::open(&on(&redis.url())).await.unwrap(), 2).await;
 }
 
 #[tokio::test]
@@ -195,5 +327,5 @@ async fn transitions_on_dynamodb() {
     }
     let url = format!("dynamodb://jt{}", std::process::id());
     store::init(&on(&url), &mut |_| {}).await.unwrap();
-    all_tables(store::open(&on(&url)).await.unwrap()).await;
+    all_tables(store::open(&on(&url)).await.unwrap(), 0).await;
 }

@@ -125,6 +125,32 @@ fn serve_counts_requests_points_jobs_and_store_errors() {
     s.stop();
 }
 
+/// The queue's depth as a gauge, counted by the process whatever its role (here an API with no
+/// workers, whose jobs wait).
+#[test]
+fn the_queued_jobs_gauge_follows_the_queue() {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let s = Server::sqlite_file(&[("TSFN_METRICS_BIND", &addr), ("TSFN_WORKERS", "0")]);
+    s.write("q", &[(1, 1.0)]);
+    let gauge = |want: f64| {
+        eventually(Duration::from_secs(20), &format!("{want} queued"), || {
+            let m = scrape(&addr);
+            (m.get("tsfn_jobs_queued") == Some(&want)).then_some(())
+        })
+    };
+    gauge(0.0);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let job = s
+            .post_json("/jobs", &json!({"kind": "summary", "series": "q"}))
+            .expect(202);
+        ids.push(job["id"].as_str().unwrap().to_owned());
+    }
+    gauge(3.0);
+    s.delete(&format!("/jobs/{}", ids[0])).expect(204);
+    gauge(2.0);
+}
+
 /// `tsfn gather`: a bundle of the store and queue as they are, with no secret in it.
 #[test]
 fn gather_writes_a_bundle_without_secrets() {

@@ -331,7 +331,7 @@ fn hung_redis_costs_one_timeout_on_every_route() {
 
 #[test]
 fn an_outage_is_logged_when_it_starts_and_ends_not_per_request() {
-    // In-process workers too (2): their failing claims must not flood the log either.
+    // In-process workers too (2) and their sweep: their failures must not flood the log either.
     let mut s = Server::redis_logged(&[("RUST_LOG", "info")]);
     s.write("kept", &[(1, 1.0)]);
     s.redis.as_mut().unwrap().stop();
@@ -379,13 +379,23 @@ fn an_outage_is_logged_when_it_starts_and_ends_not_per_request() {
         .filter(|l| l.contains("cannot claim jobs"))
         .count();
     assert!(claims_down <= 2, "one line per worker: {log}");
+    // The periodic sweep (expired jobs, retention) likewise: a line when its failures start.
+    let sweeps_down = warnings
+        .iter()
+        .filter(|l| l.contains("sweep failed"))
+        .count();
+    assert!(sweeps_down <= 1, "one line for the sweep: {log}");
     // Besides those, at most a count line per 10 s of outage.
     let counts = warnings
         .iter()
         .filter(|l| l.contains("still unavailable"))
         .count();
     assert!(counts as u64 <= outage.as_secs() / 10, "{log}");
-    assert_eq!(warnings.len(), 1 + claims_down + counts, "{log}");
+    assert_eq!(
+        warnings.len(),
+        1 + claims_down + sweeps_down + counts,
+        "{log}"
+    );
     // The end of the outage, with the number of requests it failed.
     let back = log
         .lines()

@@ -50,6 +50,8 @@ struct TableDesign {
     attributes: &'static [(&'static str, &'static str)],
     indexes: &'static [(&'static str, &'static [(&'static str, &'static str)])],
     stream: Option<&'static str>,
+    /// The TTL attribute, where DynamoDB deletes expired items (jobs and results).
+    ttl: Option<&'static str>,
 }
 
 const TABLES: &[TableDesign] = &[
@@ -59,6 +61,7 @@ const TABLES: &[TableDesign] = &[
         attributes: &[("id", "S")],
         indexes: &[],
         stream: None,
+        ttl: None,
     },
     TableDesign {
         name: "points",
@@ -66,6 +69,8 @@ const TABLES: &[TableDesign] = &[
         attributes: &[("s", "S"), ("t", "N")],
         indexes: &[],
         stream: None,
+        // No TTL on chunks: it would delete them without the series' count and version.
+        ttl: None,
     },
     TableDesign {
         name: "jobs",
@@ -76,6 +81,7 @@ const TABLES: &[TableDesign] = &[
             ("all", &[("g", "HASH"), ("ix", "RANGE")]),
         ],
         stream: Some("NEW_IMAGE"),
+        ttl: Some("expires_at"),
     },
     TableDesign {
         name: "results",
@@ -83,6 +89,7 @@ const TABLES: &[TableDesign] = &[
         attributes: &[("id", "S"), ("part", "N")],
         indexes: &[],
         stream: None,
+        ttl: Some("expires_at"),
     },
 ];
 
@@ -152,6 +159,14 @@ fn tables_are_the_backend_design_under_the_store_prefix() {
             d.stream,
             "{id}: stream"
         );
+        let ttl = &p["TimeToLiveSpecification"];
+        match d.ttl {
+            Some(attr) => {
+                assert_eq!(ttl["AttributeName"], attr, "{id}: TTL attribute");
+                assert_eq!(ttl["Enabled"], true, "{id}: TTL enabled");
+            }
+            None => assert!(ttl.is_null(), "{id}: no TTL"),
+        }
     }
 }
 

@@ -14,12 +14,19 @@ use crate::error::{Error, Result};
 pub(super) struct Db {
     pub(super) client: Client,
     prefix: String,
+    /// `TSFN_JOB_TTL` (ms): how long a finished job is kept.
+    pub(super) job_ttl: i64,
 }
 
 impl Db {
     /// `prefix` is what follows `dynamodb://`; `attempt` bounds each attempt of a call,
     /// `connect` the opening of a connection.
-    pub(super) async fn open(prefix: &str, attempt: Duration, connect: Duration) -> Result<Self> {
+    pub(super) async fn open(
+        prefix: &str,
+        attempt: Duration,
+        connect: Duration,
+        job_ttl: i64,
+    ) -> Result<Self> {
         if prefix.is_empty()
             || !prefix
                 .chars()
@@ -45,6 +52,7 @@ impl Db {
         Ok(Db {
             client: Client::new(&config),
             prefix: prefix.to_owned(),
+            job_ttl,
         })
     }
 

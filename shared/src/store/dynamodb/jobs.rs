@@ -1,7 +1,8 @@
 //! The `jobs` table: key `id`; the job record, `ix` (`{created:015}|{id}`) and `g` = "job", with
 //! the indexes `by_status` (status, ix) and `all` (g, ix) for listings. Every status change of
 //! `jobs::lifecycle` is a conditional update (a compare-and-set); results are stored in parts
-//! (`results`).
+//! (`results`). A finished job gets `expires_at` (epoch seconds, the tables' TTL attribute); an
+//! item past it reads as absent, since DynamoDB deletes it only some time later.
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -42,8 +43,22 @@ pub(super) async fn create(d: &Db, job: &Job) -> Result<()> {
     Ok(())
 }
 
+/// When a job finished at `now` expires: epoch seconds, rounded up so it is never early.
+fn expires_at(d: &Db, now: i64) -> i64 {
+    now.saturating_add(d.job_ttl)
+        .saturating_add(999)
+        .div_euclid(1000)
+}
+
+/// Whether an item past its `expires_at` is still stored (DynamoDB's TTL is lazy).
+fn expired(it: &Item, now: i64) -> bool {
+    get_n::<i64>(it, "expires_at").is_some_and(|e| e.saturating_mul(1000) <= now)
+}
+
+/// The job's item unless it is missing or expired.
 async fn item(d: &Db, id: &str) -> Result<Option<Item>> {
-    d.item("jobs", id).await
+    let it = d.item("jobs", id).await?;
+    Ok(it.filter(|it| !expired(it, crate::time::now_ms())))
 }
 
 pub(super) async fn get(d: &Db, id: &str) -> Result<Option<Job>> {
@@ -68,6 +83,10 @@ pub(super) async fn list(
         .index_name(index)
         .expression_attribute_names("#k", if status.is_some() { "status" } else { "g" })
         .expression_attribute_values(":k", value)
+        // An expired job stays in the indexes until DynamoDB deletes it: filtered out here
+        // (`expired`, in seconds). Limit applies before the filter; the loop below pages on.
+        .filter_expression("attribute_not_exists(expires_at) OR expires_at > :now")
+        .expression_attribute_values(":now", n(crate::time::now_ms().div_euclid(1000)))
         .scan_index_forward(false);
     if let Some(a) = &after {
         cond.push_str(" AND ix < :c");
@@ -143,7 +162,9 @@ async fn give_up_if_exhausted(d: &Db, id: &str, now: i64, max_attempts: u32) -> 
         .update_item()
         .table_name(d.table("jobs"))
         .key("id", s(id))
-        .update_expression("SET #st = :failed, finished = :now, #e = :msg REMOVE lease_until")
+        .update_expression(
+            "SET #st = :failed, finished = :now, #e = :msg, expires_at = :exp REMOVE lease_until",
+        )
         .condition_expression(
             "(#st = :queued OR (#st = :running AND lease_until < :now)) AND attempts >= :max",
         )
@@ -155,6 +176,7 @@ async fn give_up_if_exhausted(d: &Db, id: &str, now: i64, max_attempts: u32) -> 
         .expression_attribute_values(":now", n(now))
         .expression_attribute_values(":max", n(max_attempts))
         .expression_attribute_values(":msg", s(gave_up(max_attempts)))
+        .expression_attribute_values(":exp", n(expires_at(d, now)))
         .send()
         .await;
     match r {
@@ -250,21 +272,22 @@ pub(super) async fn finish(d: &Db, c: &Claim, outcome: &Outcome, now: i64) -> Re
     let b = match outcome {
         Outcome::Succeeded { content_type, data } => {
             // Parts first: the status says succeeded only once the whole result is stored.
-            let parts = results::put(d, &c.job_id, data).await?;
-            b.update_expression("SET #st = :done, finished = :now, progress = :hundred, result_size = :size, result_type = :type, result_parts = :parts REMOVE lease_until")
+            let parts = results::put(d, &c.job_id, data, expires_at(d, now)).await?;
+            b.update_expression("SET #st = :done, finished = :now, progress = :hundred, result_size = :size, result_type = :type, result_parts = :parts, expires_at = :exp REMOVE lease_until")
                 .expression_attribute_values(":done", s("succeeded"))
                 .expression_attribute_values(":size", n(data.len()))
                 .expression_attribute_values(":type", s(content_type))
                 .expression_attribute_values(":parts", n(parts))
         }
         Outcome::Failed { error } => b
-            .update_expression("SET #st = :done, finished = :now, progress = :hundred, #e = :err REMOVE lease_until")
+            .update_expression("SET #st = :done, finished = :now, progress = :hundred, #e = :err, expires_at = :exp REMOVE lease_until")
             .expression_attribute_names("#e", "error")
             .expression_attribute_values(":done", s("failed"))
             .expression_attribute_values(":err", s(error)),
     };
     let b = b
         .expression_attribute_values(":now", n(now))
+        .expression_attribute_values(":exp", n(expires_at(d, now)))
         .expression_attribute_values(":hundred", n(100));
     cas(on_claim(b, c)).await
 }
@@ -326,4 +349,31 @@ pub(super) async fn remove(d: &Db, id: &str) -> Result<Removal> {
     }
     results::delete(d, id, get_n::<usize>(&it, "result_parts").unwrap_or(0)).await?;
     Ok(outcome)
+}
+
+/// Queued jobs, counted on the `by_status` index (Select COUNT: no item is returned), page by
+/// page until `at_most`.
+pub(super) async fn count_queued(d: &Db, at_most: u64) -> Result<u64> {
+    let mut total = 0u64;
+    let mut start: Option<Item> = None;
+    loop {
+        let r = d
+            .client
+            .query()
+            .table_name(d.table("jobs"))
+            .index_name("by_status")
+            .key_condition_expression("#st = :st")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":st", s("queued"))
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        total += r.count.max(0) as u64;
+        start = r.last_evaluated_key;
+        if start.is_none() || total >= at_most {
+            return Ok(total);
+        }
+    }
 }

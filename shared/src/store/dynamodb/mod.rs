@@ -20,6 +20,13 @@
 //! - `PREFIX-results`: partition `id`, sort `part`; results in parts of at most 350 KB, so
 //!   results above the 400 KB item limit work.
 //!
+//! A finished job item and its result items carry `expires_at` (epoch seconds, `TSFN_JOB_TTL`
+//! after the job finished), the attribute of the two tables' DynamoDB TTL. DynamoDB deletes
+//! expired items lazily (within days), so every job read treats an item past `expires_at` as
+//! absent. Chunk items get no TTL: a chunk deleted by DynamoDB would leave the series item's
+//! point count and version wrong, so per-series retention deletes points through `delete_points`
+//! (see `crate::sweep`).
+//!
 //! A range is two consistent Queries: the last chunk starting at or before its start
 //! (descending, `Limit` 1) and the chunks starting inside it, paged with `LastEvaluatedKey`.
 //! Writes and deletes read the series item (its `ver`) and then the chunks they touch, plan
@@ -71,14 +78,15 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     /// `prefix` is what follows `dynamodb://`; `attempt` bounds each attempt of a call,
-    /// `connect` the opening of a connection.
+    /// `connect` the opening of a connection; `job_ttl` (ms) is how long a finished job is kept.
     pub async fn open(
         prefix: &str,
         attempt: std::time::Duration,
         connect: std::time::Duration,
+        job_ttl: i64,
     ) -> Result<Self> {
         Ok(DynamoStore {
-            db: Db::open(prefix, attempt, connect).await?,
+            db: Db::open(prefix, attempt, connect, job_ttl).await?,
         })
     }
 
@@ -92,6 +100,9 @@ impl DynamoStore {
         // DynamoDB answers CreateTable at once and builds the table (and its indexes) after.
         schema::wait_active(&self.db, schema::ACTIVE_WAIT, true, say).await?;
         say("every table and index is ACTIVE");
+        for t in schema::enable_ttl(&self.db).await? {
+            say(&format!("enabled TTL on expires_at of table {t}"));
+        }
         compact::all(&self.db, say).await
     }
 }
@@ -233,5 +244,14 @@ impl Store for DynamoStore {
 
     async fn remove_job(&self, id: &str) -> Result<Removal> {
         jobs::remove(&self.db, id).await
+    }
+
+    async fn count_queued(&self, at_most: u64) -> Result<u64> {
+        jobs::count_queued(&self.db, at_most).await
+    }
+
+    async fn purge_expired_jobs(&self, _now: i64) -> Result<u64> {
+        // DynamoDB's TTL deletes expired items itself; until it does, reads skip them.
+        Ok(0)
     }
 }

@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 /// Result bytes per item: below the 400 KB item limit with room for the keys.
 const PART_BYTES: usize = 350 * 1024;
 
-/// Stores `data` as the result of job `id`; returns the number of parts.
-pub(super) async fn put(d: &Db, id: &str, data: &[u8]) -> Result<usize> {
+/// Stores `data` as the result of job `id`, expiring with it at `expires_at` (epoch seconds);
+/// returns the number of parts.
+pub(super) async fn put(d: &Db, id: &str, data: &[u8], expires_at: i64) -> Result<usize> {
     let parts = data.chunks(PART_BYTES).collect::<Vec<_>>();
     for (i, part) in parts.iter().enumerate() {
         d.client
@@ -21,6 +22,7 @@ pub(super) async fn put(d: &Db, id: &str, data: &[u8]) -> Result<usize> {
             .item("id", s(id))
             .item("part", n(i))
             .item("data", AttributeValue::B(Blob::new(part.to_vec())))
+            .item(super::schema::TTL_ATTRIBUTE, n(expires_at))
             .send()
             .await
             .map_err(aws_err)?;

@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification, TimeToLiveStatus,
 };
 
 use super::conn::{aws_err, Db};
@@ -92,6 +93,50 @@ pub(super) async fn init_tables(d: &Db) -> Result<Vec<String>> {
         }
     }
     Ok(created)
+}
+
+/// The attribute of the jobs and results tables' TTL (epoch seconds), as the SAM template
+/// declares it.
+pub(super) const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// Turns on TTL on `expires_at` for the jobs and results tables unless it is on (or turning on);
+/// once the tables are ACTIVE, which UpdateTimeToLive needs. Returns the tables changed.
+pub(super) async fn enable_ttl(d: &Db) -> Result<Vec<String>> {
+    let mut changed = Vec::new();
+    for suffix in ["jobs", "results"] {
+        let table = d.table(suffix);
+        let now = d
+            .client
+            .describe_time_to_live()
+            .table_name(&table)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        let on = now.time_to_live_description().is_some_and(|t| {
+            t.attribute_name() == Some(TTL_ATTRIBUTE)
+                && matches!(
+                    t.time_to_live_status(),
+                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+                )
+        });
+        if on {
+            continue;
+        }
+        let spec = TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name(TTL_ATTRIBUTE)
+            .build()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        d.client
+            .update_time_to_live()
+            .table_name(&table)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        changed.push(table);
+    }
+    Ok(changed)
 }
 
 /// The four tables, by their suffix.

@@ -41,6 +41,10 @@ pub(super) fn index_key(status: Option<JobStatus>) -> String {
     }
 }
 
+/// Sorted set of finished jobs' index members, scored by when they expire (ms): what the sweep
+/// removes from the listing indexes once the job hashes have expired.
+pub(super) const EXPIRING: &str = "tsfn:jobs:expiring";
+
 pub(super) fn index_member(created: i64, id: &str) -> String {
     format!("{created:015}|{id}")
 }

@@ -5,6 +5,10 @@
 //! - `tsfn:jobs` and `tsfn:jobs:{status}`: sorted sets with score 0 whose members
 //!   `{created:015}|{id}` sort by creation, so listings page with ZREVRANGEBYLEX;
 //! - `tsfn:result:{id}`: the result bytes;
+//! - `tsfn:jobs:expiring`: finished jobs' index members scored by their expiry (ms). A finished
+//!   job's hash and result get that expiry (PEXPIREAT, `TSFN_JOB_TTL` after it finished), so
+//!   Redis drops them exactly on time; the listing skips (and removes) index members whose hash
+//!   is gone, and the workers' sweep removes the rest (`purge_expired`);
 //! - `tsfn:queue`: the stream of job ids workers read (see `queue`); an entry is acknowledged
 //!   (and deleted) in the script that stores its job's final state.
 //!
@@ -16,7 +20,7 @@ use redis::{Script, Value};
 
 use super::codec::{
     index_key, index_member, job_from_fields, job_from_reply, job_key, result_key, series_key,
-    text, GROUP, QUEUE,
+    text, EXPIRING, GROUP, QUEUE,
 };
 use super::conn::{redis_err, Conn};
 use crate::error::{Error, Result};
@@ -41,6 +45,22 @@ const RELEASE: &str = include_str!("lua/release_job.lua");
 
 const REMOVE: &str = include_str!("lua/remove_job.lua");
 
+const PURGE: &str = include_str!("lua/purge_expired.lua");
+
+/// Most expired index entries one sweep call removes (one script, so it stays short).
+const PURGE_BATCH: usize = 1000;
+
+/// Every listing index, which an expired or deleted job's member must leave.
+fn all_indexes() -> [String; 5] {
+    [
+        index_key(None),
+        index_key(Some(JobStatus::Queued)),
+        index_key(Some(JobStatus::Running)),
+        index_key(Some(JobStatus::Succeeded)),
+        index_key(Some(JobStatus::Failed)),
+    ]
+}
+
 pub(super) struct Jobs {
     conn: Conn,
     create_job: Script,
@@ -49,12 +69,17 @@ pub(super) struct Jobs {
     finish_job: Script,
     release_job: Script,
     remove_job: Script,
+    purge: Script,
+    /// `TSFN_JOB_TTL` (ms).
+    ttl: i64,
 }
 
 impl Jobs {
-    pub(super) fn new(conn: Conn) -> Self {
+    pub(super) fn new(conn: Conn, ttl: i64) -> Self {
         Jobs {
             conn,
+            purge: Script::new(PURGE),
+            ttl,
             create_job: Script::new(CREATE),
             claim_job: Script::new(CLAIM),
             renew_job: Script::new(RENEW),
@@ -104,36 +129,58 @@ impl Jobs {
         after: Option<ListCursor>,
         limit: usize,
     ) -> Result<Vec<Job>> {
-        let max = match &after {
+        let mut max = match &after {
             Some(a) => format!("({}", index_member(a.created, &a.id)),
             None => "+".into(),
         };
-        let members: Vec<String> = redis::cmd("ZREVRANGEBYLEX")
-            .arg(index_key(status))
-            .arg(max)
-            .arg("-")
-            .arg("LIMIT")
-            .arg(0)
-            .arg(limit)
-            .query_async(&mut self.conn.get())
-            .await
-            .map_err(redis_err)?;
-        if members.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for m in &members {
-            let id = m.split_once('|').map_or(m.as_str(), |(_, id)| id);
-            pipe.cmd("HGETALL").arg(job_key(id));
-        }
-        let replies: Vec<Value> = pipe
-            .query_async(&mut self.conn.get())
-            .await
-            .map_err(redis_err)?;
-        let mut out = Vec::with_capacity(replies.len());
-        for r in replies {
-            // Deleted between the two round trips: left out.
-            out.extend(job_from_reply(r)?);
+        let mut out = Vec::with_capacity(limit);
+        // Members whose hash is gone (expired, or deleted between the two round trips) are
+        // left out, removed from the indexes, and the page is filled from further members.
+        while out.len() < limit {
+            let want = limit - out.len();
+            let members: Vec<String> = redis::cmd("ZREVRANGEBYLEX")
+                .arg(index_key(status))
+                .arg(&max)
+                .arg("-")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(want)
+                .query_async(&mut self.conn.get())
+                .await
+                .map_err(redis_err)?;
+            if members.is_empty() {
+                break;
+            }
+            let mut pipe = redis::pipe();
+            for m in &members {
+                let id = m.split_once('|').map_or(m.as_str(), |(_, id)| id);
+                pipe.cmd("HGETALL").arg(job_key(id));
+            }
+            let replies: Vec<Value> = pipe
+                .query_async(&mut self.conn.get())
+                .await
+                .map_err(redis_err)?;
+            let mut gone = Vec::new();
+            for (m, r) in members.iter().zip(replies) {
+                match job_from_reply(r)? {
+                    Some(job) => out.push(job),
+                    None => gone.push(m.as_str()),
+                }
+            }
+            if !gone.is_empty() {
+                let mut pipe = redis::pipe();
+                for key in all_indexes().iter().map(String::as_str).chain([EXPIRING]) {
+                    pipe.cmd("ZREM").arg(key).arg(&gone).ignore();
+                }
+                let () = pipe
+                    .query_async(&mut self.conn.get())
+                    .await
+                    .map_err(redis_err)?;
+            }
+            if members.len() < want {
+                break;
+            }
+            max = format!("({}", members.last().expect("not empty"));
         }
         Ok(out)
     }
@@ -154,6 +201,7 @@ impl Jobs {
             .key(index_key(Some(JobStatus::Running)))
             .key(index_key(Some(JobStatus::Failed)))
             .key(QUEUE)
+            .key(EXPIRING)
             .arg(worker)
             .arg(now)
             .arg(lease_until(now, lease_ms))
@@ -161,6 +209,7 @@ impl Jobs {
             .arg(receipt)
             .arg(GROUP)
             .arg(gave_up("%d"))
+            .arg(now.saturating_add(self.ttl))
             .invoke_async(&mut self.conn.get())
             .await
             .map_err(redis_err)?;
@@ -212,6 +261,7 @@ impl Jobs {
             .key(index_key(Some(JobStatus::Running)))
             .key(index_key(Some(status)))
             .key(QUEUE)
+            .key(EXPIRING)
             .arg(&c.worker)
             .arg(c.attempt)
             .arg(status.as_str())
@@ -221,6 +271,7 @@ impl Jobs {
             .arg(data)
             .arg(&c.receipt)
             .arg(GROUP)
+            .arg(now.saturating_add(self.ttl))
             .invoke_async(&mut self.conn.get())
             .await
             .map_err(redis_err)?;
@@ -271,6 +322,7 @@ impl Jobs {
             .key(index_key(Some(JobStatus::Queued)))
             .key(index_key(Some(JobStatus::Succeeded)))
             .key(index_key(Some(JobStatus::Failed)))
+            .key(EXPIRING)
             .invoke_async(&mut self.conn.get())
             .await
             .map_err(redis_err)?;
@@ -280,6 +332,41 @@ impl Jobs {
             "running" => Removal::Running,
             _ => Removal::NotFound,
         })
+    }
+}
+
+impl Jobs {
+    /// The queue's length: the cardinality of the queued index.
+    pub(super) async fn count_queued(&self) -> Result<u64> {
+        redis::cmd("ZCARD")
+            .arg(index_key(Some(JobStatus::Queued)))
+            .query_async(&mut self.conn.get())
+            .await
+            .map_err(redis_err)
+    }
+
+    /// Removes the index entries of jobs expired by `now` (Redis dropped their hashes and
+    /// results itself), a batch at a time.
+    pub(super) async fn purge_expired(&self, now: i64) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let mut call = self.purge.prepare_invoke();
+            call.key(EXPIRING);
+            for k in all_indexes() {
+                call.key(k);
+            }
+            // Redis keeps a key through its expiry's millisecond: its entry goes just after.
+            let n: u64 = call
+                .arg(now - 1)
+                .arg(PURGE_BATCH)
+                .invoke_async(&mut self.conn.get())
+                .await
+                .map_err(redis_err)?;
+            total += n;
+            if n < PURGE_BATCH as u64 {
+                return Ok(total);
+            }
+        }
     }
 }
 

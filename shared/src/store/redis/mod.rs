@@ -54,13 +54,14 @@ pub struct RedisStore {
 
 impl RedisStore {
     /// `url` is the whole `redis://HOST:PORT/DB` URL.
-    pub async fn open(url: &str, timeouts: Timeouts) -> Result<Self> {
+    /// `job_ttl` (ms): how long a finished job is kept.
+    pub async fn open(url: &str, timeouts: Timeouts, job_ttl: i64) -> Result<Self> {
         let conn = Conn::open(url, timeouts)?;
         let points = Points::new(conn.clone());
         let store = RedisStore {
             series: Series::new(conn.clone()),
             points,
-            jobs: Jobs::new(conn.clone()),
+            jobs: Jobs::new(conn.clone(), job_ttl),
             queue: Queue::new(conn.clone()),
             conn,
         };
@@ -212,5 +213,13 @@ impl Store for RedisStore {
 
     async fn remove_job(&self, id: &str) -> Result<Removal> {
         self.jobs.remove(id).await
+    }
+
+    async fn count_queued(&self, _at_most: u64) -> Result<u64> {
+        self.jobs.count_queued().await
+    }
+
+    async fn purge_expired_jobs(&self, now: i64) -> Result<u64> {
+        self.jobs.purge_expired(now).await
     }
 }

@@ -98,8 +98,15 @@ pub(super) fn create(conn: &mut Connection, job: &Job) -> Result<()> {
     tx.commit().map_err(db_err)
 }
 
-pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<Job>> {
-    load(conn, id)
+/// A job that has not expired at `now`; an expired one reads as absent until the sweep deletes it.
+pub(super) fn get(conn: &Connection, id: &str, now: i64) -> Result<Option<Job>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM jobs WHERE id = ?1 AND (expires IS NULL OR expires > ?2)"
+    ))
+    .and_then(|mut s| s.query_row(params![id, now], row_to_job).optional())
+    .map_err(db_err)?
+    .map(decode)
+    .transpose()
 }
 
 pub(super) fn list(
@@ -107,18 +114,20 @@ pub(super) fn list(
     status: Option<JobStatus>,
     after: Option<ListCursor>,
     limit: usize,
+    now: i64,
 ) -> Result<Vec<Job>> {
     let (ac, ai) = after.map_or((i64::MAX, String::new()), |a| (a.created, a.id));
     // With no cursor every (created, id) is below (MAX, ""), except created == MAX, which no job has.
     let sql = format!(
         "SELECT {COLUMNS} FROM jobs WHERE (?1 IS NULL OR status = ?1) AND (created < ?2 OR (created = ?2 AND id < ?3))
+           AND (expires IS NULL OR expires > ?5)
          ORDER BY created DESC, id DESC LIMIT ?4"
     );
     let rows: Vec<JobRow> = conn
         .prepare_cached(&sql)
         .and_then(|mut s| {
             s.query_map(
-                params![status.map(|s| s.as_str()), ac, ai, limit as i64],
+                params![status.map(|s| s.as_str()), ac, ai, limit as i64, now],
                 row_to_job,
             )?
             .collect()
@@ -137,6 +146,7 @@ fn runnable(conn: &Connection, now: i64) -> Result<bool> {
     .map_err(db_err)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn claim(
     conn: &mut Connection,
     only: Option<&str>,
@@ -144,6 +154,7 @@ pub(super) fn claim(
     now: i64,
     lease_ms: i64,
     max_attempts: u32,
+    ttl_ms: i64,
 ) -> Result<Option<Claimed>> {
     if only.is_none() && !runnable(conn, now)? {
         return Ok(None);
@@ -178,9 +189,10 @@ pub(super) fn claim(
         if exhausted(attempts, max_attempts) {
             let error = gave_up(attempts);
             tx.prepare_cached(
-                "UPDATE jobs SET status = 'failed', finished = ?2, error = ?3, lease_until = NULL WHERE id = ?1",
+                "UPDATE jobs SET status = 'failed', finished = ?2, error = ?3, lease_until = NULL,
+                     expires = ?4 WHERE id = ?1",
             )
-            .and_then(|mut s| s.execute(params![id, now, error]))
+            .and_then(|mut s| s.execute(params![id, now, error, now.saturating_add(ttl_ms)]))
             .map_err(db_err)?;
             if only.is_some() {
                 tx.commit().map_err(db_err)?;
@@ -230,6 +242,7 @@ pub(super) fn finish(
     c: &Claim,
     outcome: &Outcome,
     now: i64,
+    ttl_ms: i64,
 ) -> Result<bool> {
     let tx = write_tx(conn)?;
     let (status, error, size, ctype) = match outcome {
@@ -244,10 +257,22 @@ pub(super) fn finish(
     let n = tx
         .prepare_cached(
             "UPDATE jobs SET status = ?4, finished = ?5, error = ?6, result_size = ?7, result_type = ?8,
-                 lease_until = NULL, progress = 100
+                 lease_until = NULL, progress = 100, expires = ?9
              WHERE id = ?1 AND status = 'running' AND worker = ?2 AND attempts = ?3",
         )
-        .and_then(|mut s| s.execute(params![c.job_id, c.worker, c.attempt, status, now, error, size, ctype]))
+        .and_then(|mut s| {
+            s.execute(params![
+                c.job_id,
+                c.worker,
+                c.attempt,
+                status,
+                now,
+                error,
+                size,
+                ctype,
+                now.saturating_add(ttl_ms)
+            ])
+        })
         .map_err(db_err)?;
     if n == 1 {
         if let Outcome::Succeeded { content_type, data } = outcome {
@@ -275,25 +300,30 @@ pub(super) fn release(conn: &mut Connection, c: &Claim) -> Result<bool> {
     Ok(n == 1)
 }
 
-pub(super) fn result(conn: &Connection, id: &str) -> Result<Option<JobResult>> {
-    conn.prepare_cached("SELECT content_type, data FROM job_results WHERE id = ?1")
-        .and_then(|mut s| {
-            s.query_row([id], |r| {
-                Ok(JobResult {
-                    content_type: r.get(0)?,
-                    data: r.get(1)?,
-                })
+pub(super) fn result(conn: &Connection, id: &str, now: i64) -> Result<Option<JobResult>> {
+    conn.prepare_cached(
+        "SELECT r.content_type, r.data FROM job_results r JOIN jobs j ON j.id = r.id
+         WHERE r.id = ?1 AND (j.expires IS NULL OR j.expires > ?2)",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![id, now], |r| {
+            Ok(JobResult {
+                content_type: r.get(0)?,
+                data: r.get(1)?,
             })
-            .optional()
         })
-        .map_err(db_err)
+        .optional()
+    })
+    .map_err(db_err)
 }
 
-pub(super) fn remove(conn: &mut Connection, id: &str) -> Result<Removal> {
+pub(super) fn remove(conn: &mut Connection, id: &str, now: i64) -> Result<Removal> {
     let tx = write_tx(conn)?;
     let status: Option<String> = tx
-        .prepare_cached("SELECT status FROM jobs WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+        .prepare_cached(
+            "SELECT status FROM jobs WHERE id = ?1 AND (expires IS NULL OR expires > ?2)",
+        )
+        .and_then(|mut s| s.query_row(params![id, now], |r| r.get(0)).optional())
         .map_err(db_err)?;
     let outcome = removal(status.as_deref().map(JobStatus::parse).transpose()?);
     if matches!(outcome, Removal::Cancelled | Removal::Deleted) {
@@ -304,4 +334,33 @@ pub(super) fn remove(conn: &mut Connection, id: &str) -> Result<Removal> {
     }
     tx.commit().map_err(db_err)?;
     Ok(outcome)
+}
+
+/// Queued jobs, counted up to `at_most` on the status index.
+pub(super) fn count_queued(conn: &Connection, at_most: u64) -> Result<u64> {
+    conn.prepare_cached(
+        "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = 'queued' LIMIT ?1)",
+    )
+    .and_then(|mut s| {
+        s.query_row([at_most.min(i64::MAX as u64) as i64], |r| {
+            r.get::<_, i64>(0)
+        })
+    })
+    .map(|n| n as u64)
+    .map_err(db_err)
+}
+
+/// Deletes the jobs expired at `now` and their results, in one write transaction.
+pub(super) fn purge_expired(conn: &mut Connection, now: i64) -> Result<u64> {
+    let tx = write_tx(conn)?;
+    tx.execute(
+        "DELETE FROM job_results WHERE id IN (SELECT id FROM jobs WHERE expires <= ?1)",
+        [now],
+    )
+    .map_err(db_err)?;
+    let n = tx
+        .execute("DELETE FROM jobs WHERE expires <= ?1", [now])
+        .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(n as u64)
 }

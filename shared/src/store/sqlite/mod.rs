@@ -29,12 +29,14 @@ use crate::model::{Order, Point, Range, SeriesId, SeriesInfo, SeriesMeta};
 
 pub struct SqliteStore {
     pool: Pool,
+    /// `TSFN_JOB_TTL` (ms): how long a finished job is kept.
+    job_ttl: i64,
 }
 
 impl SqliteStore {
     /// `rest` is what follows `sqlite:` in the URL: `//PATH` or `:memory:`; `busy` is how long
     /// a call waits for another writer's lock.
-    pub async fn open(rest: &str, busy: std::time::Duration) -> Result<Self> {
+    pub async fn open(rest: &str, busy: std::time::Duration, job_ttl: i64) -> Result<Self> {
         let path = if rest == ":memory:" {
             None
         } else if let Some(p) = rest.strip_prefix("//") {
@@ -57,6 +59,7 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             pool: Pool::open(path, busy)?,
+            job_ttl,
         })
     }
 }
@@ -145,7 +148,8 @@ impl Store for SqliteStore {
 
     async fn get_job(&self, id: &str) -> Result<Option<Job>> {
         let id = id.to_owned();
-        self.pool.with(move |c| jobs::get(c, &id)).await
+        let now = crate::time::now_ms();
+        self.pool.with(move |c| jobs::get(c, &id, now)).await
     }
 
     async fn list_jobs(
@@ -154,8 +158,9 @@ impl Store for SqliteStore {
         after: Option<ListCursor>,
         limit: usize,
     ) -> Result<Vec<Job>> {
+        let now = crate::time::now_ms();
         self.pool
-            .with(move |c| jobs::list(c, status, after, limit))
+            .with(move |c| jobs::list(c, status, after, limit, now))
             .await
     }
 
@@ -166,9 +171,9 @@ impl Store for SqliteStore {
         lease_ms: i64,
         max_attempts: u32,
     ) -> Result<Option<Claimed>> {
-        let worker = worker.to_owned();
+        let (worker, ttl) = (worker.to_owned(), self.job_ttl);
         self.pool
-            .with(move |c| jobs::claim(c, None, &worker, now, lease_ms, max_attempts))
+            .with(move |c| jobs::claim(c, None, &worker, now, lease_ms, max_attempts, ttl))
             .await
     }
 
@@ -180,9 +185,9 @@ impl Store for SqliteStore {
         lease_ms: i64,
         max_attempts: u32,
     ) -> Result<Option<Claimed>> {
-        let (id, worker) = (id.to_owned(), worker.to_owned());
+        let (id, worker, ttl) = (id.to_owned(), worker.to_owned(), self.job_ttl);
         self.pool
-            .with(move |c| jobs::claim(c, Some(&id), &worker, now, lease_ms, max_attempts))
+            .with(move |c| jobs::claim(c, Some(&id), &worker, now, lease_ms, max_attempts, ttl))
             .await
     }
 
@@ -194,9 +199,9 @@ impl Store for SqliteStore {
     }
 
     async fn finish(&self, claim: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
-        let (claim, outcome) = (claim.clone(), outcome.clone());
+        let (claim, outcome, ttl) = (claim.clone(), outcome.clone(), self.job_ttl);
         self.pool
-            .with(move |c| jobs::finish(c, &claim, &outcome, now))
+            .with(move |c| jobs::finish(c, &claim, &outcome, now, ttl))
             .await
     }
 
@@ -207,11 +212,23 @@ impl Store for SqliteStore {
 
     async fn get_result(&self, id: &str) -> Result<Option<JobResult>> {
         let id = id.to_owned();
-        self.pool.with(move |c| jobs::result(c, &id)).await
+        let now = crate::time::now_ms();
+        self.pool.with(move |c| jobs::result(c, &id, now)).await
     }
 
     async fn remove_job(&self, id: &str) -> Result<Removal> {
         let id = id.to_owned();
-        self.pool.with(move |c| jobs::remove(c, &id)).await
+        let now = crate::time::now_ms();
+        self.pool.with(move |c| jobs::remove(c, &id, now)).await
+    }
+
+    async fn count_queued(&self, at_most: u64) -> Result<u64> {
+        self.pool
+            .with(move |c| jobs::count_queued(c, at_most))
+            .await
+    }
+
+    async fn purge_expired_jobs(&self, now: i64) -> Result<u64> {
+        self.pool.with(move |c| jobs::purge_expired(c, now)).await
     }
 }

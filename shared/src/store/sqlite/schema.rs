@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error       TEXT,
     result_size INTEGER,
     result_type TEXT,
-    lease_until INTEGER
+    lease_until INTEGER,
+    expires     INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created, id);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created, id);
@@ -52,15 +53,36 @@ CREATE TABLE IF NOT EXISTS job_results (
 );
 ";
 
+/// Created after `migrate`, which adds the column to databases of earlier versions. Partial:
+/// only finished jobs have an expiry, and the sweep only looks those up.
+const EXPIRY_INDEX: &str =
+    "CREATE INDEX IF NOT EXISTS jobs_by_expiry ON jobs (expires) WHERE expires IS NOT NULL;";
+
 /// Creates the tables unless they exist and brings an older database to the current schema.
 /// Schema creation takes the write lock so concurrent first starts do not race.
 pub(super) fn create(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} {JOBS_SCHEMA}"))
+        .and_then(|()| add_job_expiry(conn))
+        .and_then(|()| conn.execute_batch(EXPIRY_INDEX))
         .and_then(|()| migrate(conn))
         .and_then(|()| conn.execute_batch("COMMIT"))
         .inspect_err(|_| {
             let _ = conn.execute_batch("ROLLBACK");
         })
+}
+
+/// Jobs tables of earlier versions have no `expires`: their finished jobs never expire (they
+/// can still be deleted), and jobs finished from now on do.
+fn add_job_expiry(conn: &Connection) -> rusqlite::Result<()> {
+    let has: bool = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'expires'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has {
+        return Ok(());
+    }
+    conn.execute_batch("ALTER TABLE jobs ADD COLUMN expires INTEGER")
 }
 
 /// Brings a database written by an earlier version to the current schema (inside the schema

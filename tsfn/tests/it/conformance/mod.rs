@@ -29,7 +29,23 @@ macro_rules! conformance_tests {
             line_protocol_errors_write_nothing, line_protocol_gzip, series_filters, csv_out,
             spectrum_job, multi_series_buckets);
         $crate::conformance_tests!(@with_start $start;
-            job_queue_without_workers);
+            job_queue_without_workers, series_retention);
+        $crate::conformance_tests!(@settings $mode $start; job_expiry, job_queue_limit);
+    };
+    // Tests that start their server with settings of their own (a job TTL, a queue limit).
+    (@settings each $start:expr; $($name:ident),*) => {
+        $crate::conformance_tests!(@with_start $start; $($name),*);
+    };
+    // The shared emulator's functions read their settings once, when it starts, for every test
+    // that takes a turn on it: a test needing other settings is listed there, not run.
+    (@settings gateway $start:expr; $($name:ident),*) => {
+        $(
+            #[test]
+            #[ignore = "the shared emulator runs every function with the default settings"]
+            fn $name() {
+                $crate::conformance::$name($start);
+            }
+        )*
     };
     (@each $start:expr; $($name:ident),*) => {
         $(
@@ -1115,6 +1131,189 @@ pub fn job_queue_without_workers(start: Start) {
     assert_eq!(
         s.get("/jobs").expect(200)["jobs"].as_array().unwrap().len(),
         4
+    );
+}
+
+// ---- retention and limits ----
+
+/// Every job the listing pages give (`limit` per page), following `next_cursor`.
+fn listed_jobs(s: &Server, query: &str, limit: usize) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut url = format!("/jobs?limit={limit}{query}");
+    for _ in 0..100 {
+        let v = s.get(&url).expect(200);
+        seen.extend(
+            v["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|j| j["id"].as_str().unwrap().to_owned()),
+        );
+        match v["next_cursor"].as_str() {
+            Some(c) => url = format!("/jobs?limit={limit}{query}&cursor={c}"),
+            None => return seen,
+        }
+    }
+    panic!("more than 100 pages of jobs");
+}
+
+/// Milliseconds since the epoch on this machine's clock (the server's too).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// `TSFN_JOB_TTL`: a finished job and its result are there until the TTL has passed since it
+/// finished, then 404 and out of every listing, on every store. The sweep does not run in
+/// between (a day's interval): reads alone must hide an expired job, as they must while
+/// DynamoDB's lazy TTL has not deleted it (the sweep's own part is in `job_transitions`).
+pub fn job_expiry(start: Start) {
+    let s = start(&[("TSFN_JOB_TTL", "3s"), ("TSFN_SWEEP_INTERVAL", "1d")]);
+    s.write("x", &[(0, 1.0), (60, 2.0)]);
+    let a = submit(&s, json!({"kind": "summary", "series": "x"}));
+    let done = wait_job(&s, &a);
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let finished = tsfn_shared::time::parse(done["finished"].as_str().unwrap()).unwrap();
+    // Still there: the TTL counts from when it finished.
+    let result = s.get(&format!("/jobs/{a}/result"));
+    let listed = listed_jobs(&s, "", 1);
+    if now_ms() < finished + 3000 {
+        assert_eq!(result.expect(200)["count"], 2);
+        assert_eq!(listed, std::slice::from_ref(&a));
+    }
+    eventually(
+        std::time::Duration::from_secs(30),
+        "the finished job to expire",
+        || {
+            let r = s.get(&format!("/jobs/{a}"));
+            (r.status == 404).then_some(()).ok_or(r.status)
+        },
+    );
+    assert!(
+        now_ms() >= finished + 3000,
+        "expired before its TTL: finished at {finished}, gone at {}",
+        now_ms()
+    );
+    s.get(&format!("/jobs/{a}/result")).expect_error(404, None);
+    s.delete(&format!("/jobs/{a}")).expect_error(404, None);
+    // A job finished since is listed, alone, on every page size and status filter.
+    let b = submit(&s, json!({"kind": "summary", "series": "x"}));
+    assert_eq!(wait_job(&s, &b)["status"], "succeeded");
+    let listed = listed_jobs(&s, "", 1);
+    if !listed.is_empty() {
+        assert_eq!(
+            listed,
+            std::slice::from_ref(&b),
+            "only the job that has not expired"
+        );
+    }
+    let listed = listed_jobs(&s, "&status=succeeded", 10);
+    assert!(!listed.contains(&a), "{listed:?}");
+    assert!(listed.len() <= 1, "{listed:?}");
+}
+
+/// `TSFN_MAX_QUEUED_JOBS`: at the limit a submission is refused with 503 `queue_full` and
+/// `Retry-After`, and queues nothing; bad input is still 400; room made by a cancellation is
+/// taken again.
+pub fn job_queue_limit(start: Start) {
+    let s = start(&[("TSFN_WORKERS", "0"), ("TSFN_MAX_QUEUED_JOBS", "2")]);
+    s.write("x", &[(0, 1.0)]);
+    let first = submit(&s, json!({"kind": "summary", "series": "x"}));
+    submit(&s, json!({"kind": "summary", "series": "x"}));
+    let r = s.post_json("/jobs", &json!({"kind": "summary", "series": "x"}));
+    let v = r.expect_error(503, None);
+    assert_eq!(v["error"]["code"], "queue_full", "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("TSFN_MAX_QUEUED_JOBS"), "{message}");
+    let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry >= 1, "{retry}");
+    s.post_json("/jobs", &json!({"kind": "nope", "series": "x"}))
+        .expect_error(400, Some("kind"));
+    assert_eq!(listed_jobs(&s, "", 10).len(), 2, "nothing was queued");
+    s.delete(&format!("/jobs/{first}")).expect(204);
+    submit(&s, json!({"kind": "summary", "series": "x"}));
+    assert_eq!(listed_jobs(&s, "&status=queued", 10).len(), 2);
+    s.post_json("/jobs", &json!({"kind": "summary", "series": "x"}))
+        .expect_error(503, None);
+}
+
+/// A series' `retention`: stored and shown with its metadata, validated (400 naming
+/// `retention`, nothing written), and the sweep deletes exactly the points older than now minus
+/// the retention, keeping counts exact; a series without retention keeps everything.
+pub fn series_retention(start: Start) {
+    let s = start(&[("TSFN_SWEEP_INTERVAL", "200ms")]);
+    let now = now_ms() / 1000;
+    let day = 86_400;
+    let old = [(now - 40 * day, 1.0), (now - 31 * day, 2.0)];
+    let new = [(now - 29 * day, 3.0), (now - day, 4.0), (now - 3600, 5.0)];
+    let all: Vec<(i64, f64)> = old.iter().chain(&new).copied().collect();
+    s.write("kept", &all);
+    s.write("trimmed", &all);
+    for bad in [json!("30x"), json!("0s"), json!(30), json!("")] {
+        let v = s
+            .put_json(
+                "/series/trimmed",
+                &json!({"unit": "W", "retention": bad.clone()}),
+            )
+            .expect_error(400, Some("retention"));
+        assert!(v["error"]["message"].is_string(), "{bad}: {v}");
+    }
+    let v = s.get("/series/trimmed").expect(200);
+    assert_eq!(v["unit"], "", "a rejected PUT writes nothing");
+    assert_eq!(v["retention"], Value::Null);
+    assert_eq!(v["count"], 5);
+    let v = s
+        .put_json(
+            "/series/trimmed",
+            &json!({"unit": "W", "retention": "720h"}),
+        )
+        .expect(200);
+    assert_eq!(v["retention"], "30d", "{v}");
+    let listed = s.get("/series").expect(200);
+    let row = listed["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "trimmed")
+        .unwrap()
+        .clone();
+    assert_eq!(row["retention"], "30d");
+    eventually(
+        std::time::Duration::from_secs(60),
+        "the sweep to apply the retention",
+        || {
+            let v = s.get("/series/trimmed").expect(200);
+            (v["count"] == 3).then_some(()).ok_or(v)
+        },
+    );
+    let want: Vec<(String, f64)> = new.iter().map(|&(t, v)| (rfc(t), v)).collect();
+    assert_eq!(all_points(&s, "trimmed"), want);
+    let v = s.get("/series/trimmed").expect(200);
+    assert_eq!(v["first"], rfc(new[0].0));
+    assert_eq!(v["unit"], "W");
+    let kept: Vec<(String, f64)> = all.iter().map(|&(t, v)| (rfc(t), v)).collect();
+    assert_eq!(all_points(&s, "kept"), kept);
+    assert_eq!(s.get("/series/kept").expect(200)["retention"], Value::Null);
+    // Points written past the retention later go at a later sweep.
+    s.write("trimmed", &old);
+    eventually(
+        std::time::Duration::from_secs(60),
+        "the sweep to remove points written past the retention",
+        || {
+            let v = s.get("/series/trimmed").expect(200);
+            (v["count"] == 3).then_some(()).ok_or(v)
+        },
+    );
+    // PUT replaces the metadata: without `retention`, the series keeps every point again.
+    let v = s
+        .put_json("/series/trimmed", &json!({"unit": "W"}))
+        .expect(200);
+    assert_eq!(v["retention"], Value::Null);
+    assert_eq!(
+        s.get("/series/trimmed").expect(200)["retention"],
+        Value::Null
     );
 }
 

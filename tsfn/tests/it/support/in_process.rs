@@ -185,6 +185,12 @@ async fn serve(
             workers_stopped.clone(),
         ));
     }
+    if n > 0 {
+        tokio::spawn(tsfn_shared::sweep::run(
+            app.clone(),
+            workers_stopped.clone(),
+        ));
+    }
     let _ = ready.send(Ok(addr));
     tsfn::server::serve(app, listener, async {
         let _ = stop.await;

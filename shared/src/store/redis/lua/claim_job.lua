@@ -18,6 +18,9 @@ if attempts >= tonumber(ARGV[4]) then
   redis.call('HDEL', j, 'lease_until')
   redis.call('ZREM', from, ix)
   redis.call('ZADD', KEYS[4], 0, ix)
+  redis.call('HSET', j, 'expires', ARGV[8])
+  redis.call('PEXPIREAT', j, ARGV[8])
+  redis.call('ZADD', KEYS[6], ARGV[8], ix)
   return {'failed'}
 end
 redis.call('HSET', j, 'status', 'running', 'worker', ARGV[1], 'attempts', attempts + 1,

@@ -12,6 +12,12 @@ else
 end
 redis.call('ZREM', KEYS[3], ix)
 redis.call('ZADD', KEYS[4], 0, ix)
+-- TSFN_JOB_TTL: the job and its result expire together; KEYS[6] lists the index entries the
+-- sweep removes once they have.
+redis.call('HSET', j, 'expires', ARGV[10])
+redis.call('PEXPIREAT', j, ARGV[10])
+if ARGV[3] == 'succeeded' then redis.call('PEXPIREAT', KEYS[2], ARGV[10]) end
+redis.call('ZADD', KEYS[6], ARGV[10], ix)
 if ARGV[8] ~= '' then
   redis.call('XACK', KEYS[5], ARGV[9], ARGV[8])
   redis.call('XDEL', KEYS[5], ARGV[8])

@@ -8,5 +8,6 @@ redis.call('ZREM', KEYS[3], ix)
 redis.call('ZREM', KEYS[4], ix)
 redis.call('ZREM', KEYS[5], ix)
 redis.call('ZREM', KEYS[6], ix)
+redis.call('ZREM', KEYS[7], ix)
 if st == 'queued' then return 'cancelled' end
 return 'deleted'
