@@ -1,6 +1,6 @@
 //! What happens when a job ends, and signed webhooks in: job notifications delivered to a
 //! receiver this test runs (signatures checked here with the hmac crate, retries and their
-//! gaps measured, a receiver that never answers), on SQLite and Redis; EventBridge events on
+//! gaps measured, a receiver that never answers), on SQLite and Redis (delivery on DynamoDB too); EventBridge events on
 //! moto's EventBridge, read back from an SQS queue a rule targets; `POST /hooks/{source}` with
 //! good, wrong, missing and stale signatures.
 
@@ -292,6 +292,11 @@ fn notify_retries_then_delivers_sqlite() {
 #[test]
 fn notify_retries_then_delivers_redis() {
     retries_until_delivered(Server::redis(&notify_env(RETRY_ENV)));
+}
+
+#[test]
+fn notify_retries_then_delivers_dynamodb() {
+    retries_until_delivered(Server::dynamodb(&notify_env(RETRY_ENV)));
 }
 
 /// A receiver that never answers: each attempt times out, delivery ends failed within
