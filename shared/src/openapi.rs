@@ -1137,6 +1137,8 @@ mod tests {
         let _ = |e: &Error| match e {
             Error::Invalid { .. }
             | Error::Unauthorized
+            // Its code is `unauthorized`, listed with Unauthorized's.
+            | Error::BadSignature { .. }
             | Error::Forbidden { .. }
             | Error::TooManyRequests { .. }
             | Error::QueueFull { .. }

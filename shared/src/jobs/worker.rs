@@ -167,8 +167,10 @@ async fn process_in_span(
 /// What follows a job's end: its event and notification (`crate::notify`), after the outcome
 /// is stored. Without the `events` feature (binaries that run no jobs) there is nothing to send.
 async fn job_ended(app: &App, id: &str) {
+    // Boxed: inlined, its HTTP client's and the SDK's futures make the worker binary's
+    // entry future deeper than the compiler's layout limit.
     #[cfg(feature = "events")]
-    crate::notify::job_ended(app, id).await;
+    Box::pin(crate::notify::job_ended(app, id)).await;
     #[cfg(not(feature = "events"))]
     let _ = (app, id);
 }
