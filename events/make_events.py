@@ -4,7 +4,7 @@
 Run from the repository root after changing a route: `python3 events/make_events.py`.
 Reads use the bundled dataset (series `co2`); writes use a series `demo` they create themselves,
 so invoking them in this order succeeds on a store loaded with `tsfn seed`:
-reads, series-put, points-write, point-put, point-delete, points-delete, series-delete.
+reads, series-put, points-write, hooks, point-put, point-delete, points-delete, series-delete.
 The line protocol writes create series of their own (`lab.room.*`), which stay.
 The job events address the sample job `tsfn seed` queues (a summary of `co2`), which the
 worker runs before it is read and deleted. The worker has two events, neither of them HTTP:
@@ -16,11 +16,17 @@ queued, which no stream record announced here).
 `ORDER` lists the events in invocation order; an event's function is its name up to the first
 dot (`worker.stream` -> `worker`).
 """
+import hashlib
+import hmac
 import json
 import pathlib
 import urllib.parse
 
 SAMPLE_JOB = "00000000-0000-4000-8000-000000000001"
+# The `hooks` event is signed for the source `demo` with this secret: invoke it with
+# TSFN_HOOK_SECRETS=demo:sample-hook-secret-0123456789 (as the tests do).
+SAMPLE_HOOK_SOURCE = "demo"
+SAMPLE_HOOK_SECRET = "sample-hook-secret-0123456789"
 
 EVENTS = [
     # function, method, route, raw path, query, content type, body
@@ -49,6 +55,9 @@ EVENTS = [
      json.dumps({"name": "Demo sensor", "unit": "degC", "labels": {"site": "lab"}})),
     ("points-write", "POST", "/series/{series}/points", "/series/demo/points", "", "text/csv",
      "t,v\n2024-01-01T00:00:00Z,20.5\n2024-01-01T01:00:00Z,21.0\n2024-01-01T02:00:00Z,21.7\n"),
+    # A signed webhook pushing a point into `demo` (no timestamp header, so it never goes stale).
+    ("hooks", "POST", "/hooks/{source}", f"/hooks/{SAMPLE_HOOK_SOURCE}", "series=demo", "application/json",
+     json.dumps([{"t": "2024-01-01T04:00:00Z", "v": 22.3}])),
     ("point-put", "PUT", "/series/{series}/points/{t}", "/series/demo/points/2024-01-01T03:00:00Z", "", "application/json",
      json.dumps({"v": 22.1})),
     ("point-delete", "DELETE", "/series/{series}/points/{t}", "/series/demo/points/2024-01-01T03:00:00Z", "", None, None),
@@ -111,6 +120,9 @@ def event(fn, method, route, raw_path, query, ctype, body):
         headers["accept-encoding"] = "gzip"
     if ctype:
         headers["content-type"] = ctype
+    if fn == "hooks":
+        mac = hmac.new(SAMPLE_HOOK_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
+        headers["x-hub-signature-256"] = f"sha256={mac}"
     ev = {
         "version": "2.0",
         "routeKey": f"{method} {route}",

@@ -66,6 +66,11 @@ pub fn scope_for(method: &str, template: &str, path: &str) -> Option<Scope> {
     if is_open(path) {
         return None;
     }
+    // Signed webhooks carry their own proof (an HMAC of the body by the source's secret,
+    // checked by their handler), so no API key; unlike the open routes they stay rate limited.
+    if path.starts_with("/hooks/") {
+        return None;
+    }
     Some(match (method, template) {
         ("GET" | "HEAD", "/metrics") => Scope::Admin,
         // Dropping a series and all its points: more than an ingest key should be able to do.

@@ -13,6 +13,12 @@ pub enum Error {
     Conflict(String),
     /// Keys are configured and the request carried none of them.
     Unauthorized,
+    /// A signed request (`POST /hooks/{source}`) whose signature is missing, wrong or stale;
+    /// `field` names the header at fault.
+    BadSignature {
+        field: &'static str,
+        message: String,
+    },
     /// The request's key lacks the scope its route needs.
     Forbidden { key: String, scope: &'static str },
     /// The caller's rate limit is used up; it may try again after this many seconds.
@@ -46,7 +52,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::Invalid { .. } => 400,
-            Error::Unauthorized => 401,
+            Error::Unauthorized | Error::BadSignature { .. } => 401,
             Error::Forbidden { .. } => 403,
             Error::TooManyRequests { .. } => 429,
             Error::NotFound(_) | Error::NoRoute => 404,
@@ -62,7 +68,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Invalid { .. } => "invalid",
-            Error::Unauthorized => "unauthorized",
+            Error::Unauthorized | Error::BadSignature { .. } => "unauthorized",
             Error::Forbidden { .. } => "forbidden",
             Error::TooManyRequests { .. } => "rate_limited",
             Error::NotFound(_) | Error::NoRoute => "not_found",
@@ -83,6 +89,7 @@ impl fmt::Display for Error {
             Error::Invalid { field, message } if message.contains(field.as_str()) => f.write_str(message),
             Error::Invalid { field, message } => write!(f, "{field}: {message}"),
             Error::Unauthorized => write!(f, "missing or wrong API key: send `Authorization: Bearer KEY` or `x-api-key: KEY`"),
+            Error::BadSignature { message, .. } => write!(f, "{message}"),
             Error::Forbidden { key, scope } => write!(f, "the API key {key:?} lacks the {scope} scope this route needs"),
             Error::TooManyRequests { retry_after } => write!(f, "rate limit reached: try again in {retry_after} s (TSFN_RATE_LIMIT)"),
             Error::NotFound(what) => write!(f, "{what} not found"),

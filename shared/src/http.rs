@@ -114,6 +114,7 @@ pub fn error_response(e: &Error) -> Response {
     }
     let field = match e {
         Error::Invalid { field, .. } => Some(field.as_str()),
+        Error::BadSignature { field, .. } => Some(*field),
         _ => None,
     };
     let body = ErrorBody {

@@ -10,6 +10,8 @@
 //! - [`edge`], [`access`], [`metrics`]: what every request passes (request ids, CORS, keys and
 //!   scopes, rate limits, the access log) and what is counted;
 //! - [`jobs`], [`analysis`], [`plot`]: analysis jobs, their queue and workers, what they compute;
+//! - [`notify`], [`hooks`]: signed notifications and events when a job ends, signed webhooks
+//!   pushing points in;
 //! - [`sweep`]: the periodic removal of expired jobs and of points past a series' retention;
 //! - [`views`]: the JSON shapes of responses; [`openapi`]: the OpenAPI document of them all.
 
@@ -19,6 +21,7 @@ pub mod app;
 pub mod chunk;
 pub mod edge;
 pub mod error;
+pub mod hooks;
 pub mod http;
 pub mod ingest;
 pub mod jobs;
@@ -27,6 +30,7 @@ pub mod lambda;
 pub mod lineproto;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod openapi;
 pub mod plot;
 pub mod query;

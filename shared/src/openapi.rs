@@ -128,6 +128,12 @@ fn object(props: Value) -> Value {
     })
 }
 
+/// `schema` (an `object`) with one more property that may be absent.
+fn with_optional(mut schema: Value, name: &str, property: Value) -> Value {
+    schema["properties"][name] = property;
+    schema
+}
+
 fn schemas() -> Value {
     let time = r("Time");
     let mut s = json!({
@@ -290,7 +296,7 @@ fn schemas() -> Value {
             "first": nullable(r("Point")),
             "last": nullable(r("Point")),
         })),
-        "Job": object(json!({
+        "Job": with_optional(object(json!({
             "id": {"type": "string", "pattern": UUID},
             "kind": {"type": "string", "enum": KINDS},
             "status": {"type": "string", "enum": STATUSES},
@@ -310,6 +316,20 @@ fn schemas() -> Value {
             "result_url": {"type": ["string", "null"]},
             "request_id": {"type": ["string", "null"],
                 "description": "The `x-request-id` of the request that submitted it."},
+        })), "notify", r("JobNotify")),
+        "HookWritten": object(json!({
+            "source": {"type": "string"},
+            "series": r("SeriesId"),
+            "written": {"type": "integer", "minimum": 0},
+            "created": {"type": "boolean"},
+        })),
+        "JobNotify": object(json!({
+            "url": {"type": "string", "description": "Where the job record is POSTed when the job ends."},
+            "status": {"type": "string", "enum": ["pending", "delivered", "failed"],
+                "description": "`pending` until the job ends and delivery is over."},
+            "attempts": {"type": "integer", "minimum": 0},
+            "last_error": {"type": ["string", "null"],
+                "description": "Why the last attempt failed (null once delivered)."},
         })),
         "JobList": object(json!({
             "jobs": {"type": "array", "items": r("Job")},
@@ -410,6 +430,11 @@ fn job_submission() -> Value {
                     "from": nullable(r("Timestamp")),
                     "to": nullable(r("Timestamp")),
                     "params": params,
+                    "notify": {"type": ["string", "null"], "format": "uri",
+                        "description": "An https URL (http too with TSFN_NOTIFY_ALLOW_HTTP) the \
+                            job record is POSTed to when the job ends, signed with \
+                            TSFN_NOTIFY_SECRET (`X-Tsfn-Signature-256: t=UNIX_SECONDS,sha256=HEX`, \
+                            the HMAC-SHA256 of `{t}.{body}`); refused when no secret is set."},
                 },
                 "required": if required.is_empty() { json!(["kind", "series"]) }
                     else { json!(["kind", "series", "params"]) },
@@ -871,6 +896,46 @@ pub fn operations() -> Vec<(String, &'static str, Value)> {
     errors(&mut op, false, true, false);
     ops.push(("/ping".into(), "GET", op));
 
+    // ---- signed webhooks
+    let points_schema = json!({"type": "array", "items": r("PointIn")});
+    let mut op = json!({
+        "operationId": "pushHook", "tags": ["points"], "summary": "Push points through a signed webhook",
+        "description": "Another service pushes points into the series `series`, in any body \
+            `POST /series/{series}/points` accepts. Authenticated by its signature, not by an \
+            API key: `X-Hub-Signature-256: sha256=HEX`, the HMAC-SHA256 of the raw body with \
+            the source's secret (`TSFN_HOOK_SECRETS`), or of `{ts}.{body}` when \
+            `X-Tsfn-Timestamp: ts` (Unix seconds, at most five minutes from now) is sent. \
+            A refused request writes nothing.",
+        "parameters": [
+            {"name": "source", "in": "path", "required": true,
+                "description": "The sending source, as named in TSFN_HOOK_SECRETS.",
+                "schema": {"type": "string"}},
+            qr("series", "The series the points go to (created when missing).", r("SeriesId")),
+            {"name": "X-Hub-Signature-256", "in": "header", "required": true,
+                "description": "`sha256=` and the HMAC-SHA256 in hex.",
+                "schema": {"type": "string", "pattern": "^sha256=[0-9a-fA-F]{64}$"}},
+            {"name": "X-Tsfn-Timestamp", "in": "header", "required": false,
+                "description": "Unix seconds the signature covers; older than five minutes is refused.",
+                "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+        ],
+        "requestBody": {"required": true, "content": {
+            "application/json": {"schema": points_schema,
+                "example": [{"t": "2024-05-01T12:00:00Z", "v": 1.5}]},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string"}},
+        }},
+        "responses": {
+            "200": json_resp("Written to an existing series.", r("HookWritten")),
+            "201": json_resp("Written; the series was created.", r("HookWritten")),
+            "401": json_resp("The signature is missing, wrong or stale; `field` names the header.", r("Error")),
+            "404": resp_ref("NotFound"),
+            "415": resp_ref("UnsupportedMediaType"),
+            "429": resp_ref("RateLimited"),
+        },
+    });
+    errors(&mut op, true, true, true);
+    ops.push(("/hooks/{source}".into(), "POST", op));
+
     // ---- jobs
     let mut op = json!({
         "operationId": "submitJob", "tags": ["jobs"], "summary": "Submit an analysis job",
@@ -1072,6 +1137,8 @@ mod tests {
         let _ = |e: &Error| match e {
             Error::Invalid { .. }
             | Error::Unauthorized
+            // Its code is `unauthorized`, listed with Unauthorized's.
+            | Error::BadSignature { .. }
             | Error::Forbidden { .. }
             | Error::TooManyRequests { .. }
             | Error::QueueFull { .. }

@@ -296,6 +296,77 @@ pub struct Settings {
     )]
     pub line_template: crate::lineproto::Template,
 
+    /// The secret job notifications (`notify` of POST /jobs) are signed with (HMAC-SHA256, header
+    /// X-Tsfn-Signature-256); unset: submitting `notify` is refused
+    #[arg(
+        long,
+        env = "TSFN_NOTIFY_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub notify_secret: Option<String>,
+
+    /// Accept `http` notification URLs too (tests, private networks; 1 or true), not only `https`
+    #[arg(
+        long,
+        env = "TSFN_NOTIFY_ALLOW_HTTP",
+        value_name = "BOOL",
+        default_value = "0",
+        value_parser = Check::new(boolean, "1, true, 0 or false"),
+    )]
+    pub notify_allow_http: bool,
+
+    /// How long (ms) one notification attempt may take before it counts as failed
+    #[arg(
+        long,
+        env = "TSFN_NOTIFY_TIMEOUT_MS",
+        value_name = "MS",
+        default_value = "5000",
+        value_parser = Check::new(positive_ms, "a whole number of milliseconds, 1 or more"),
+    )]
+    pub notify_timeout_ms: u64,
+
+    /// The wait (ms) before a notification's first retry; each further wait doubles
+    #[arg(
+        long,
+        env = "TSFN_NOTIFY_FIRST_RETRY_MS",
+        value_name = "MS",
+        default_value = "1000",
+        value_parser = Check::new(positive_ms, "a whole number of milliseconds, 1 or more"),
+    )]
+    pub notify_first_retry_ms: u64,
+
+    /// How long (ms) a notification is retried in all, attempts and waits, before it is marked
+    /// failed
+    #[arg(
+        long,
+        env = "TSFN_NOTIFY_MAX_MS",
+        value_name = "MS",
+        default_value = "60000",
+        value_parser = Check::new(
+            |s| s.parse::<u64>().ok().filter(|ms| (1..=3_600_000).contains(ms)),
+            "a whole number of milliseconds from 1 to 3600000 (an hour)",
+        ),
+    )]
+    pub notify_max_ms: u64,
+
+    /// The EventBridge bus each finished job is sent to (source tsfn, detail-type
+    /// tsfn.job.finished, the job record as detail); a name or ARN, `default` for the account's
+    /// default bus. Unset: no events
+    #[arg(long, env = "TSFN_EVENT_BUS", value_name = "BUS")]
+    pub event_bus: Option<String>,
+
+    /// Secrets of the sources allowed to push points to POST /hooks/{source}, as SOURCE:SECRET
+    /// entries separated by `;` (the sender signs each body with its secret, HMAC-SHA256)
+    #[arg(
+        long,
+        env = "TSFN_HOOK_SECRETS",
+        value_name = "SOURCES",
+        hide_env_values = true,
+        value_parser = Check::explained(crate::hooks::HookSecrets::parse),
+    )]
+    pub hook_secrets: Option<crate::hooks::HookSecrets>,
+
     /// The worker name recorded in jobs (default: POD_IP, else HOST:PID)
     #[arg(long, env = "WORKER_ID", value_name = "NAME")]
     pub worker_id: Option<String>,

@@ -151,6 +151,8 @@ pub static ROUTES: &[Route] = &[
     route!(write_v1, "write-v1", WRITE_LINES),
     route!(write_v2, "write-v2", WRITE_LINES),
     route!(ping, "ping", &[]),
+    // Signed webhooks: points pushed by other services, written as points-write writes them.
+    route!(hooks, "hooks", WRITE_POINTS),
     // get_series of each series the job reads, the count of queued jobs on the by_status
     // index (TSFN_MAX_QUEUED_JOBS), then the job; a spectrum without `every` first reads the
     // chunks of its range (check_data).

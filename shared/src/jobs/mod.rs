@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::time;
 
 pub use lifecycle::{Claim, JobStatus, Outcome, Removal};
-pub use spec::{JobSpec, Kind};
+pub use spec::{JobSpec, Kind, Notify, NotifyStatus};
 
 /// A job id: a UUID v4 in its hyphenated lowercase form.
 pub fn new_id() -> String {
@@ -138,6 +138,9 @@ pub struct JobView<'a> {
     pub result_url: Option<String>,
     /// The id of the request that submitted it (`x-request-id`).
     pub request_id: Option<&'a str>,
+    /// Where the job's notification goes and how its delivery went; absent without `notify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<&'a Notify>,
 }
 
 impl<'a> From<&'a Job> for JobView<'a> {
@@ -162,6 +165,7 @@ impl<'a> From<&'a Job> for JobView<'a> {
             result_url: (j.status == JobStatus::Succeeded)
                 .then(|| format!("/jobs/{}/result", j.id)),
             request_id: j.spec.request_id.as_deref(),
+            notify: j.spec.notify.as_ref(),
         }
     }
 }

@@ -136,10 +136,75 @@ pub struct JobSpec {
     /// The `x-request-id` of the request that submitted it, so its worker's log lines can be
     /// joined with that request's.
     pub request_id: Option<String>,
+    /// Where to POST the job record when it ends, and how that went (`notify` of a submission).
+    /// Stored with the spec: the job's one JSON value every store already keeps, so no store
+    /// grows a column or attribute for it.
+    pub notify: Option<Notify>,
+}
+
+/// The delivery of a job's notification: its URL, and how far the worker got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notify {
+    pub url: String,
+    /// `pending` until the job ends and delivery is over, then `delivered` or `failed`.
+    pub status: NotifyStatus,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl Notify {
+    /// The `notify` field of a submission: an absolute `https` URL (or `http` when
+    /// `allow_http`), accepted only when a signing secret is configured.
+    pub fn parse(v: Value, allow_http: bool, have_secret: bool) -> Result<Notify> {
+        let Value::String(url) = v else {
+            return Err(Error::invalid(
+                "notify",
+                format!("notify must be a URL string, got {}", json::describe(&v)),
+            ));
+        };
+        let schemes = if allow_http { "https or http" } else { "https" };
+        let uri: lambda_http::http::Uri = url.parse().map_err(|e| {
+            Error::invalid(
+                "notify",
+                format!("notify is not a valid URL ({e}): {url:?}"),
+            )
+        })?;
+        let scheme_ok = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => allow_http,
+            _ => false,
+        };
+        if !scheme_ok || uri.host().is_none_or(str::is_empty) {
+            return Err(Error::invalid(
+                "notify",
+                format!("notify must be an absolute {schemes} URL with a host, got {url:?}"),
+            ));
+        }
+        if !have_secret {
+            return Err(Error::invalid(
+                "notify",
+                "notify needs a signing secret, and this server has none: set TSFN_NOTIFY_SECRET",
+            ));
+        }
+        Ok(Notify {
+            url,
+            status: NotifyStatus::Pending,
+            attempts: 0,
+            last_error: None,
+        })
+    }
 }
 
 /// The fields of a `POST /jobs` body.
-const FIELDS: &[&str] = &["kind", "series", "from", "to", "params"];
+const FIELDS: &[&str] = &["kind", "series", "from", "to", "params", "notify"];
 
 /// `from` or `to` of a submission: an RFC 3339 string or an epoch number; null is open.
 fn stamp(v: Option<Value>, field: &str) -> Result<Option<i64>> {
@@ -188,8 +253,14 @@ fn series_names(v: Value) -> Result<Vec<String>> {
 }
 
 impl JobSpec {
-    /// Parses and validates a submission body.
+    /// Parses and validates a submission body without `notify` settings (a `notify` is refused).
     pub fn from_submission(body: &[u8]) -> Result<Self> {
+        Self::parse_submission(body, false, false)
+    }
+
+    /// Parses and validates a submission body. `allow_http` and `have_secret` come from the
+    /// settings (`TSFN_NOTIFY_ALLOW_HTTP`, `TSFN_NOTIFY_SECRET`) and judge its `notify`.
+    pub fn parse_submission(body: &[u8], allow_http: bool, have_secret: bool) -> Result<Self> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::invalid(
                 "body",
@@ -267,11 +338,17 @@ impl JobSpec {
         }
         let from = stamp(fields.remove("from"), "from")?;
         let to = stamp(fields.remove("to"), "to")?;
+        let range = Range::new(from, to)?;
+        let notify = match fields.remove("notify") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(Notify::parse(v, allow_http, have_secret)?),
+        };
         Ok(JobSpec {
             kind,
             series,
-            range: Range::new(from, to)?,
+            range,
             request_id: None,
+            notify,
         })
     }
 
@@ -284,6 +361,7 @@ impl JobSpec {
             "to": self.range.to,
             "params": self.kind.params_json(),
             "request_id": self.request_id,
+            "notify": self.notify,
         })
         .to_string()
     }
@@ -299,6 +377,9 @@ impl JobSpec {
             // Jobs stored before request ids have none.
             #[serde(default)]
             request_id: Option<String>,
+            // Jobs stored before notifications have none.
+            #[serde(default)]
+            notify: Option<Notify>,
         }
         let st: Stored = serde_json::from_str(s)
             .map_err(|e| Error::Internal(format!("corrupt job spec: {e}")))?;
@@ -314,6 +395,7 @@ impl JobSpec {
                 to: st.to,
             },
             request_id: st.request_id,
+            notify: st.notify,
         })
     }
 }

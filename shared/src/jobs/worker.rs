@@ -164,6 +164,17 @@ async fn process_in_span(
     }
 }
 
+/// What follows a job's end: its event and notification (`crate::notify`), after the outcome
+/// is stored. Without the `events` feature (binaries that run no jobs) there is nothing to send.
+async fn job_ended(app: &App, id: &str) {
+    // Boxed: inlined, its HTTP client's and the SDK's futures make the worker binary's
+    // entry future deeper than the compiler's layout limit.
+    #[cfg(feature = "events")]
+    Box::pin(crate::notify::job_ended(app, id)).await;
+    #[cfg(not(feature = "events"))]
+    let _ = (app, id);
+}
+
 /// The worker loop: until `shutdown` turns true, claim and run jobs one at a time.
 pub async fn run(app: Arc<App>, name: String, policy: Policy, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(worker = %name, "worker started");
@@ -189,9 +200,16 @@ pub async fn run(app: Arc<App>, name: String, policy: Policy, mut shutdown: watc
         }
         match claimed {
             Ok(Some(Claimed { job, claim })) => {
-                let _ = process(app.store.clone(), job, claim, policy, shutdown.clone())
+                let id = job.id.clone();
+                let ran = process(app.store.clone(), job, claim, policy, shutdown.clone())
                     .instrument(tracing::info_span!("worker", name = %name))
                     .await;
+                if let Ran::Finished(_) = ran {
+                    // On a task of its own: a slow receiver must not keep this worker from
+                    // the next job.
+                    let app = app.clone();
+                    tokio::spawn(async move { job_ended(&app, &id).await });
+                }
             }
             Ok(None) if app.store.claim_waits() => {}
             Ok(None) => {
@@ -234,7 +252,11 @@ pub async fn sweep(
         };
         let id = job.id.clone();
         let status = match process(app.store.clone(), job, claim, policy, rx.clone()).await {
-            Ran::Finished(s) => s,
+            Ran::Finished(s) => {
+                // Awaited here: a Lambda sandbox freezes once its invocation returns.
+                job_ended(app, &id).await;
+                s
+            }
             Ran::Interrupted | Ran::Lost | Ran::Released => JobStatus::Running,
         };
         ran.push((id, status));
@@ -257,7 +279,11 @@ pub async fn run_one(app: &App, job_id: &str, name: &str, policy: Policy) -> Res
     };
     let (_tx, rx) = watch::channel(false);
     match process(app.store.clone(), job, claim, policy, rx).await {
-        Ran::Finished(s) => Ok(s),
+        Ran::Finished(s) => {
+            // Awaited here: a Lambda sandbox freezes once its invocation returns.
+            job_ended(app, job_id).await;
+            Ok(s)
+        }
         Ran::Interrupted => Err(Error::Unavailable(format!(
             "job {job_id} was interrupted; it will be retried"
         ))),

@@ -148,6 +148,10 @@ pub trait Store: Send + Sync + 'static {
     /// Stores the outcome (and result) if the claim is still current; false otherwise.
     async fn finish(&self, claim: &Claim, outcome: &Outcome, now: i64) -> Result<bool>;
 
+    /// Replaces a job's stored spec (its notification's delivery state changes after the job
+    /// ended; nothing else in a spec ever does); false when the job is gone.
+    async fn set_spec(&self, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool>;
+
     /// Gives a claimed job back to the queue (graceful shutdown); false when the claim is stale.
     async fn release(&self, claim: &Claim) -> Result<bool>;
 

@@ -338,6 +338,10 @@ fn every_error() -> Vec<Error> {
         Error::NotFound("x".into()),
         Error::Conflict("x".into()),
         Error::Unauthorized,
+        Error::BadSignature {
+            field: "x-hub-signature-256",
+            message: "m".into(),
+        },
         Error::Forbidden {
             key: "k".into(),
             scope: "write",
@@ -357,6 +361,7 @@ fn every_error() -> Vec<Error> {
             | Error::NotFound(_)
             | Error::Conflict(_)
             | Error::Unauthorized
+            | Error::BadSignature { .. }
             | Error::Forbidden { .. }
             | Error::TooManyRequests { .. }
             | Error::TooLarge { .. }
@@ -741,7 +746,18 @@ fn guide_examples_run_against_a_live_server() {
     // caller's environment says).
     let data = tempfile::tempdir().expect("tempdir");
     let store = format!("sqlite://{}", data.path().join("tsfn.db").display());
-    let server = in_process::start(&store, &[("TSFN_SEED", "1"), ("TSFN_WORKERS", "2")]);
+    // The hook source the webhook examples sign for.
+    let server = in_process::start(
+        &store,
+        &[
+            ("TSFN_SEED", "1"),
+            ("TSFN_WORKERS", "2"),
+            (
+                "TSFN_HOOK_SECRETS",
+                "sensors:change-me-to-a-long-random-secret",
+            ),
+        ],
+    );
 
     let work = tempfile::tempdir().expect("tempdir");
     let path = work.path().join("user-guide-examples.sh");

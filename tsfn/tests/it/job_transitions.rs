@@ -111,6 +111,7 @@ async fn queue(store: &DynStore, created: i64) -> String {
         series: vec![series],
         range: Range::default(),
         request_id: None,
+        notify: None,
     };
     let job = Job::new(spec, created);
     store.create_job(&job).await.unwrap();

@@ -24,6 +24,9 @@ fn expected_status(function: &str) -> u16 {
 async fn every_sample_event_succeeds_through_its_handler() {
     let settings = Settings {
         store: "sqlite::memory:".into(),
+        hook_secrets: Some(
+            tsfn_shared::hooks::HookSecrets::parse(support::emulator::SAMPLE_HOOK_SECRETS).unwrap(),
+        ),
         ..Settings::default()
     };
     let app = App::new(settings).await.unwrap();

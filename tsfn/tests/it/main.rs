@@ -20,6 +20,7 @@ mod conformance_sqlite;
 mod console;
 mod docs_examples;
 mod dynamodb_ops;
+mod events;
 mod grafana;
 mod influx_clients;
 mod job_transitions;

@@ -147,6 +147,8 @@ fn the_served_document_is_the_cli_s_and_its_open_operations_are_those_open_witho
             "GET /openapi.json",
             "GET /ping",
             "GET /ready",
+            // Signed instead (TSFN_HOOK_SECRETS): unknown source here, 404.
+            "POST /hooks/{source}",
         ]
     );
 

@@ -369,6 +369,12 @@ fn sam_policies_grant_each_function_the_store_calls_of_its_row_and_read_only_rou
                     assert_eq!(name, "worker", "{id}: grant on queue {q}");
                     continue;
                 }
+                // The finished jobs' events (TSFN_EVENT_BUS).
+                Target::EventBus(b) => {
+                    assert_eq!(name, "worker", "{id}: grant on event bus {b}");
+                    assert_eq!(g.action, "events:PutEvents");
+                    continue;
+                }
             };
             assert!(
                 touched.contains(table),

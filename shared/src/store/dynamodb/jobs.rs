@@ -292,6 +292,19 @@ pub(super) async fn finish(d: &Db, c: &Claim, outcome: &Outcome, now: i64) -> Re
     cas(on_claim(b, c)).await
 }
 
+/// Conditional on the item existing, so a deleted job is not brought back as a bare spec.
+pub(super) async fn set_spec(d: &Db, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool> {
+    let b = d
+        .client
+        .update_item()
+        .table_name(d.table("jobs"))
+        .key("id", s(id))
+        .update_expression("SET spec = :spec")
+        .condition_expression("attribute_exists(id)")
+        .expression_attribute_values(":spec", s(spec.to_stored()));
+    cas(b).await
+}
+
 pub(super) async fn release(d: &Db, c: &Claim) -> Result<bool> {
     let b = d
         .client

@@ -234,6 +234,10 @@ impl Store for DynamoStore {
         jobs::finish(&self.db, claim, outcome, now).await
     }
 
+    async fn set_spec(&self, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool> {
+        jobs::set_spec(&self.db, id, spec).await
+    }
+
     async fn release(&self, claim: &Claim) -> Result<bool> {
         jobs::release(&self.db, claim).await
     }

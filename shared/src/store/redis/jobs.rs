@@ -247,6 +247,21 @@ impl Jobs {
         Ok(n == 1)
     }
 
+    /// Only on an existing hash: HSET alone would bring back a deleted or expired job as a
+    /// hash holding just its spec. The hash keeps its expiry.
+    pub(super) async fn set_spec(&self, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool> {
+        let n: i64 = Script::new(
+            "if redis.call('EXISTS', KEYS[1]) == 1 then \
+               redis.call('HSET', KEYS[1], 'spec', ARGV[1]) return 1 end return 0",
+        )
+        .key(job_key(id))
+        .arg(spec.to_stored())
+        .invoke_async(&mut self.conn.get())
+        .await
+        .map_err(redis_err)?;
+        Ok(n == 1)
+    }
+
     pub(super) async fn finish(&self, c: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
         let (status, error, ctype, data): (JobStatus, &str, &str, &[u8]) = match outcome {
             Outcome::Succeeded { content_type, data } => {

@@ -203,6 +203,10 @@ impl Store for RedisStore {
         self.jobs.finish(claim, outcome, now).await
     }
 
+    async fn set_spec(&self, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool> {
+        self.jobs.set_spec(id, spec).await
+    }
+
     async fn release(&self, claim: &Claim) -> Result<bool> {
         self.jobs.release(claim).await
     }

@@ -364,3 +364,13 @@ pub(super) fn purge_expired(conn: &mut Connection, now: i64) -> Result<u64> {
     tx.commit().map_err(db_err)?;
     Ok(n as u64)
 }
+
+pub(super) fn set_spec(conn: &mut Connection, id: &str, spec: &str) -> Result<bool> {
+    let tx = write_tx(conn)?;
+    let n = tx
+        .prepare_cached("UPDATE jobs SET spec = ?2 WHERE id = ?1")
+        .and_then(|mut st| st.execute(params![id, spec]))
+        .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(n == 1)
+}

@@ -205,6 +205,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_spec(&self, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool> {
+        let (id, spec) = (id.to_owned(), spec.to_stored());
+        self.pool.with(move |c| jobs::set_spec(c, &id, &spec)).await
+    }
+
     async fn release(&self, claim: &Claim) -> Result<bool> {
         let claim = claim.clone();
         self.pool.with(move |c| jobs::release(c, &claim)).await

@@ -66,6 +66,9 @@ fn require_cargo_lambda() {
     assert!(ok, "cargo-lambda is not installed: run ./scripts/test.sh (it installs it into .venv) or `pip install cargo-lambda`");
 }
 
+/// The hook sources of the sample events: `events/hooks.json` is signed for `demo`.
+pub const SAMPLE_HOOK_SECRETS: &str = "demo:sample-hook-secret-0123456789";
+
 /// `cargo lambda watch` on a free port with `TSFN_STORE=store` and `env` for every function.
 pub fn start(store: &str, env: &[(&str, &str)]) -> Emulator {
     require_cargo_lambda();
@@ -86,6 +89,8 @@ pub fn start(store: &str, env: &[(&str, &str)]) -> Emulator {
         .arg(port.to_string())
         .current_dir(workspace_root())
         .env("TSFN_STORE", store)
+        // The secret events/hooks.json is signed with (events/make_events.py).
+        .env("TSFN_HOOK_SECRETS", SAMPLE_HOOK_SECRETS)
         .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         // Nothing the test starts may read the runner's input.

@@ -214,6 +214,9 @@ pub enum Target {
     /// A table's indexes (`table/NAME/index/*`).
     Index(String),
     Queue(String),
+    /// An EventBridge bus of the stack's account and region, by its name as the template gives
+    /// it (`${EventBus}`).
+    EventBus(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -290,6 +293,11 @@ pub fn target_of(t: &Value, resource: &Value) -> Target {
         return table_or_queue(&id);
     }
     if let Some(s) = sub(resource) {
+        if let Some(bus) = s.strip_prefix(
+            "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/",
+        ) {
+            return Target::EventBus(bus.to_owned());
+        }
         if let Some(id) = s.strip_prefix("${").and_then(|r| r.strip_suffix(".Arn}")) {
             return table_or_queue(id);
         }
@@ -324,6 +332,16 @@ pub fn grants(t: &Value, f: &Value) -> BTreeSet<Grant> {
         other => vec![other.clone()],
     };
     for policy in policies {
+        // A policy granted on a condition: counted as granted (the most it can grant); the
+        // other branch may only be nothing.
+        let policy = match policy.get("Fn::If").and_then(Value::as_array) {
+            Some(branches) => {
+                assert_eq!(branches.len(), 3, "Fn::If {branches:?}");
+                assert_eq!(branches[2], serde_json::json!({"Ref": "AWS::NoValue"}));
+                branches[1].clone()
+            }
+            None => policy,
+        };
         let Some(policy) = policy.as_object() else {
             panic!("policy {policy}: managed policies are not least privilege here")
         };
