@@ -119,7 +119,9 @@ redis_events() {
 
 # `tsfn serve` without workers on store $1, output in directory $2; sets base and tsfn_pid.
 start_tsfn() {
-    TSFN_WORKERS=0 RUST_LOG=warn "$bin/tsfn" serve --bind 127.0.0.1:0 --store "$1" --no-seed > "$2/out" 2> "$2/err" &
+    # No cap on the queue (TSFN_MAX_QUEUED_JOBS=0): the submit run queues far more than the
+    # default 10,000 on purpose, to measure the queue's own throughput.
+    TSFN_WORKERS=0 TSFN_MAX_QUEUED_JOBS=0 RUST_LOG=warn "$bin/tsfn" serve --bind 127.0.0.1:0 --store "$1" --no-seed > "$2/out" 2> "$2/err" &
     tsfn_pid=$!; pids+=($!)
     for _ in $(seq 100); do grep -q 'listening on' "$2/out" 2>/dev/null && break; sleep 0.1; done
     base=$(grep -o 'http://[0-9.:]*' "$2/out" | head -1)
