@@ -14,6 +14,7 @@
 //! - [`views`]: the JSON shapes of responses; [`openapi`]: the OpenAPI document of them all.
 
 pub mod access;
+pub mod bulk;
 pub mod analysis;
 pub mod app;
 pub mod chunk;

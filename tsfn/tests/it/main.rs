@@ -22,6 +22,7 @@ mod docs_examples;
 mod dynamodb_ops;
 mod grafana;
 mod influx_clients;
+mod ingest;
 mod job_transitions;
 mod jobs_workers;
 mod k8s;

@@ -214,6 +214,8 @@ pub enum Target {
     /// A table's indexes (`table/NAME/index/*`).
     Index(String),
     Queue(String),
+    /// Objects of an S3 bucket named by a template parameter (`arn:aws:s3:::${PARAM}/PREFIX*`).
+    Objects(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -290,6 +292,18 @@ pub fn target_of(t: &Value, resource: &Value) -> Target {
         return table_or_queue(&id);
     }
     if let Some(s) = sub(resource) {
+        if let Some(rest) = s.strip_prefix("arn:aws:s3:::${") {
+            let (param, path) = rest.split_once('}').expect("arn:aws:s3:::${PARAM}/...");
+            assert!(
+                t["Parameters"].get(param).is_some(),
+                "policy resource {resource}: {param} is not a parameter"
+            );
+            assert!(
+                path.starts_with('/') && path.len() > 2 && !path[..path.len() - 1].contains('*'),
+                "policy resource {resource}: objects under a prefix"
+            );
+            return Target::Objects(s.to_owned());
+        }
         if let Some(id) = s.strip_prefix("${").and_then(|r| r.strip_suffix(".Arn}")) {
             return table_or_queue(id);
         }
