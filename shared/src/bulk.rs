@@ -129,7 +129,9 @@ impl KeyPattern {
                 _ => braces(part),
             };
             if bad {
-                return Err(format!("pattern {s:?}: only {{series}} may stand between braces"));
+                return Err(format!(
+                    "pattern {s:?}: only {{series}} may stand between braces"
+                ));
             }
         }
         if captures != 1 {
@@ -163,7 +165,9 @@ impl KeyPattern {
                 Seg::Any if last => return series.filter(|_| !part.is_empty()),
                 Seg::Any => {}
                 Seg::Series { pre, post } => {
-                    let s = part.strip_prefix(pre.as_str())?.strip_suffix(post.as_str())?;
+                    let s = part
+                        .strip_prefix(pre.as_str())?
+                        .strip_suffix(post.as_str())?;
                     series = Some(s.to_owned());
                 }
             }
@@ -212,7 +216,10 @@ pub struct Summary {
 }
 
 /// The reader inflated when it is gzip (by `gzip`, or the gzip magic bytes at its start).
-pub async fn decode<R>(mut r: R, gzip: bool) -> std::io::Result<Box<dyn AsyncBufRead + Unpin + Send>>
+pub async fn decode<R>(
+    mut r: R,
+    gzip: bool,
+) -> std::io::Result<Box<dyn AsyncBufRead + Unpin + Send>>
 where
     R: AsyncBufRead + Unpin + Send + 'static,
 {
@@ -435,7 +442,11 @@ pub async fn run<R: AsyncBufRead + Unpin + ?Sized>(
     Ok(Summary {
         lines: line_no,
         points,
-        series: out.series.iter().map(|(id, _)| id.as_str().to_owned()).collect(),
+        series: out
+            .series
+            .iter()
+            .map(|(id, _)| id.as_str().to_owned())
+            .collect(),
     })
 }
 
@@ -443,7 +454,12 @@ pub async fn run<R: AsyncBufRead + Unpin + ?Sized>(
 /// (`{"series": "s", "t": ..., "v": ...}`) or the points the points API takes
 /// (`{"series": "s", "points": [...]}`), or line protocol text (naming its own series, with
 /// `db` as `{db}`, nanosecond timestamps). An error names the field or line.
-pub fn parse_record(data: &[u8], db: &str, template: &Template, now: i64) -> Result<Vec<SeriesPoints>> {
+pub fn parse_record(
+    data: &[u8],
+    db: &str,
+    template: &Template,
+    now: i64,
+) -> Result<Vec<SeriesPoints>> {
     if data.trim_ascii_start().starts_with(b"{") {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -468,13 +484,13 @@ pub fn parse_record(data: &[u8], db: &str, template: &Template, now: i64) -> Res
         let id = SeriesId::parse(&rec.series)?;
         let mut points = match (rec.t, rec.v, rec.points) {
             (Some(t), Some(v), None) => vec![Point {
-                t: crate::ingest::timestamp(t).map_err(|m| Error::invalid("t", format!("t: {m}")))?,
+                t: crate::ingest::timestamp(t)
+                    .map_err(|m| Error::invalid("t", format!("t: {m}")))?,
                 v: crate::ingest::value(v).map_err(|m| Error::invalid("v", format!("v: {m}")))?,
             }],
-            (None, None, Some(points)) => crate::ingest::parse(
-                crate::ingest::Format::JsonArray,
-                points.get().as_bytes(),
-            )?,
+            (None, None, Some(points)) => {
+                crate::ingest::parse(crate::ingest::Format::JsonArray, points.get().as_bytes())?
+            }
             _ => {
                 return Err(Error::invalid(
                     "record",
@@ -507,7 +523,10 @@ mod tests {
     fn patterns() {
         let p = KeyPattern::default();
         assert_eq!(p.series("incoming/room1/a.csv").as_deref(), Some("room1"));
-        assert_eq!(p.series("incoming/room1/2024/a.csv").as_deref(), Some("room1"));
+        assert_eq!(
+            p.series("incoming/room1/2024/a.csv").as_deref(),
+            Some("room1")
+        );
         assert_eq!(p.series("incoming/room1"), None);
         assert_eq!(p.series("other/room1/a.csv"), None);
         assert_eq!(
@@ -524,8 +543,14 @@ mod tests {
     #[test]
     fn sniffs() {
         assert_eq!(FileFormat::sniff(b"t,v\n1,2").unwrap(), FileFormat::Csv);
-        assert_eq!(FileFormat::sniff(b" {\"t\":1}").unwrap(), FileFormat::Ndjson);
-        assert_eq!(FileFormat::sniff(b"m f=1 1").unwrap(), FileFormat::LineProtocol);
+        assert_eq!(
+            FileFormat::sniff(b" {\"t\":1}").unwrap(),
+            FileFormat::Ndjson
+        );
+        assert_eq!(
+            FileFormat::sniff(b"m f=1 1").unwrap(),
+            FileFormat::LineProtocol
+        );
         assert!(FileFormat::sniff(b"[[1,2]]").is_err());
         assert_eq!(FileFormat::from_name("a.CSV.gz"), Some(FileFormat::Csv));
         assert_eq!(FileFormat::from_name("a.jsonl"), Some(FileFormat::Ndjson));

@@ -14,9 +14,9 @@
 //! - [`views`]: the JSON shapes of responses; [`openapi`]: the OpenAPI document of them all.
 
 pub mod access;
-pub mod bulk;
 pub mod analysis;
 pub mod app;
+pub mod bulk;
 pub mod chunk;
 pub mod edge;
 pub mod error;

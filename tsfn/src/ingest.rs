@@ -13,7 +13,11 @@ use tsfn_shared::store::Store;
 
 /// Ingests `files` into the store; `series` names the series of CSV and NDJSON files (else
 /// `TSFN_INGEST_PATTERN` finds it in each path).
-pub async fn run(settings: &Settings, files: &[String], series: Option<&str>) -> Result<(), String> {
+pub async fn run(
+    settings: &Settings,
+    files: &[String],
+    series: Option<&str>,
+) -> Result<(), String> {
     let series = series
         .map(SeriesId::parse)
         .transpose()
@@ -74,12 +78,15 @@ async fn one(
         Some(s) => Some(s),
         None if format == FileFormat::LineProtocol => None,
         None => {
-            let s = settings.ingest_pattern.series_in_path(path).ok_or_else(|| {
-                format!(
-                    "no series: give --series, or put the file where TSFN_INGEST_PATTERN \
+            let s = settings
+                .ingest_pattern
+                .series_in_path(path)
+                .ok_or_else(|| {
+                    format!(
+                        "no series: give --series, or put the file where TSFN_INGEST_PATTERN \
                      finds it in the path"
-                )
-            })?;
+                    )
+                })?;
             Some(SeriesId::parse(&s).map_err(|e| format!("the series {s:?} from its path: {e}"))?)
         }
     };

@@ -104,11 +104,7 @@ pub async fn handle(app: &App, event: QueueEvent) -> BatchResponse {
         let series = id.as_str().to_owned();
         let result = tsfn_shared::lineproto::store(
             app.store.as_ref(),
-            vec![SeriesPoints {
-                id,
-                labels,
-                points,
-            }],
+            vec![SeriesPoints { id, labels, points }],
             now,
         )
         .await;

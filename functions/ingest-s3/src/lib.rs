@@ -156,7 +156,10 @@ fn names(record: &S3EventRecord) -> Result<(String, String), Error> {
         .map_err(|_| Error::invalid("key", format!("the key {raw:?} is not UTF-8")))?
         .into_owned();
     if bucket.is_empty() || key.is_empty() {
-        return Err(Error::invalid("Records", "an S3 record without bucket or key"));
+        return Err(Error::invalid(
+            "Records",
+            "an S3 record without bucket or key",
+        ));
     }
     Ok((bucket, key))
 }
@@ -171,7 +174,14 @@ async fn open(
     bucket: &str,
     key: &str,
     etag: Option<&str>,
-) -> Result<(Box<dyn AsyncBufRead + Unpin + Send>, FileFormat, Option<String>), Error> {
+) -> Result<
+    (
+        Box<dyn AsyncBufRead + Unpin + Send>,
+        FileFormat,
+        Option<String>,
+    ),
+    Error,
+> {
     let out = s3
         .get_object()
         .bucket(bucket)
@@ -184,8 +194,8 @@ async fn open(
         || out
             .content_encoding()
             .is_some_and(|c| c.trim().eq_ignore_ascii_case("gzip"));
-    let name_format =
-        FileFormat::from_name(key).or_else(|| out.content_type().and_then(FileFormat::from_content_type));
+    let name_format = FileFormat::from_name(key)
+        .or_else(|| out.content_type().and_then(FileFormat::from_content_type));
     let etag = out.e_tag().map(str::to_owned);
     let mut r = bulk::decode(out.body.into_async_read(), gzip)
         .await

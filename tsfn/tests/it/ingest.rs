@@ -164,7 +164,8 @@ impl S3 {
     /// key; keys are URL-encoded in events).
     fn event(&self, key: &str) -> std::path::PathBuf {
         let sample = support::workspace_root().join("events/ingest-s3.json");
-        let mut ev: Value = serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
+        let mut ev: Value =
+            serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
         ev["Records"][0]["s3"]["bucket"]["name"] = json!(self.bucket);
         ev["Records"][0]["s3"]["object"]["key"] = json!(key.replace(' ', "+"));
         let file = self.dir.path().join("event.json");
@@ -207,7 +208,11 @@ fn s3_objects_and_queue_batches_under_cargo_lambda() {
         .args(["init-store", "--store", &store])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut env = moto.env();
     // Small batches, so that a file takes many store writes and a bad line near the end comes
     // after several batches would have been written by a single pass.
@@ -224,7 +229,11 @@ fn s3_objects_and_queue_batches_under_cargo_lambda() {
 
     // CSV: 3,000 doubles of every kind, bit for bit.
     let exact = points(&doubles(3_000, 7));
-    s3.put("incoming/s3-exact/2024 part.csv", csv(&exact).as_bytes(), None);
+    s3.put(
+        "incoming/s3-exact/2024 part.csv",
+        csv(&exact).as_bytes(),
+        None,
+    );
     let r = emu.invoke("ingest-s3", &s3.event("incoming/s3-exact/2024 part.csv"));
     assert_eq!(r["ingested"][0]["points"], json!(3_000), "{r}");
     assert_eq!(r["ingested"][0]["series"], json!(["s3-exact"]), "{r}");
@@ -232,20 +241,36 @@ fn s3_objects_and_queue_batches_under_cargo_lambda() {
 
     // gzip NDJSON by its suffix, and by its magic bytes alone (no suffix, no encoding).
     let gz = points(&doubles(2_500, 11));
-    s3.put("incoming/s3-gz/a.ndjson.gz", &gzip(ndjson(&gz).as_bytes()), None);
+    s3.put(
+        "incoming/s3-gz/a.ndjson.gz",
+        &gzip(ndjson(&gz).as_bytes()),
+        None,
+    );
     let r = emu.invoke("ingest-s3", &s3.event("incoming/s3-gz/a.ndjson.gz"));
     assert_eq!(r["ingested"][0]["points"], json!(2_500), "{r}");
     assert_bits(&read_back(&base, "s3-gz"), &gz, "ndjson.gz");
     let magic = points(&doubles(1_200, 13));
-    s3.put("incoming/s3-magic/upload", &gzip(csv(&magic).as_bytes()), None);
+    s3.put(
+        "incoming/s3-magic/upload",
+        &gzip(csv(&magic).as_bytes()),
+        None,
+    );
     let r = emu.invoke("ingest-s3", &s3.event("incoming/s3-magic/upload"));
     assert_eq!(r["ingested"][0]["points"], json!(1_200), "{r}");
     assert_bits(&read_back(&base, "s3-magic"), &magic, "gzip by magic bytes");
     // And gzip by Content-Encoding, with a plain name.
-    s3.put("incoming/s3-enc/b.csv", &gzip(csv(&magic).as_bytes()), Some("gzip"));
+    s3.put(
+        "incoming/s3-enc/b.csv",
+        &gzip(csv(&magic).as_bytes()),
+        Some("gzip"),
+    );
     let r = emu.invoke("ingest-s3", &s3.event("incoming/s3-enc/b.csv"));
     assert_eq!(r["ingested"][0]["points"], json!(1_200), "{r}");
-    assert_bits(&read_back(&base, "s3-enc"), &magic, "Content-Encoding: gzip");
+    assert_bits(
+        &read_back(&base, "s3-enc"),
+        &magic,
+        "Content-Encoding: gzip",
+    );
 
     // Line protocol names its series (TSFN_INGEST_DB is `ingest`), tags as labels.
     s3.put(
@@ -286,11 +311,22 @@ fn s3_objects_and_queue_batches_under_cargo_lambda() {
         report["error"].as_str().unwrap().contains("not-a-number"),
         "{report}"
     );
-    assert!(emu.output().contains("file refused"), "the refusal is logged");
+    assert!(
+        emu.output().contains("file refused"),
+        "the refusal is logged"
+    );
     // The report's own event is not ingested; a good upload of the key removes the report.
     let r = emu.invoke("ingest-s3", &s3.event("incoming/s3-bad/bad.csv.error.json"));
-    assert_eq!(r["skipped"], json!(["incoming/s3-bad/bad.csv.error.json"]), "{r}");
-    s3.put("incoming/s3-bad/bad.csv", csv(&exact[..10]).as_bytes(), None);
+    assert_eq!(
+        r["skipped"],
+        json!(["incoming/s3-bad/bad.csv.error.json"]),
+        "{r}"
+    );
+    s3.put(
+        "incoming/s3-bad/bad.csv",
+        csv(&exact[..10]).as_bytes(),
+        None,
+    );
     let r = emu.invoke("ingest-s3", &s3.event("incoming/s3-bad/bad.csv"));
     assert_eq!(r["ingested"][0]["points"], json!(10), "{r}");
     assert_eq!(s3.get("incoming/s3-bad/bad.csv.error.json"), None);
@@ -302,7 +338,12 @@ fn s3_objects_and_queue_batches_under_cargo_lambda() {
     // A large object, streamed: the function's peak RSS grows by far less than its size.
     let before = function_peak_kib("ingest-s3", &store).expect("the ingest-s3 process");
     let lines = 1_000_000;
-    let log = s3.py(&["gen", &s3.bucket, "incoming/s3-big/big.csv", &lines.to_string()]);
+    let log = s3.py(&[
+        "gen",
+        &s3.bucket,
+        "incoming/s3-big/big.csv",
+        &lines.to_string(),
+    ]);
     let size: u64 = log.trim().lines().last().unwrap().parse().unwrap();
     let started = std::time::Instant::now();
     let r = emu.invoke("ingest-s3", &s3.event("incoming/s3-big/big.csv"));
@@ -323,7 +364,9 @@ fn s3_objects_and_queue_batches_under_cargo_lambda() {
         (meta["first"].clone(), meta["last"].clone()),
         (
             json!(tsfn_shared::time::format(1_000_000_000_000)),
-            json!(tsfn_shared::time::format((1_000_000_000 + lines - 1) * 1000))
+            json!(tsfn_shared::time::format(
+                (1_000_000_000 + lines - 1) * 1000
+            ))
         ),
         "{meta}"
     );
@@ -335,10 +378,7 @@ fn s3_objects_and_queue_batches_under_cargo_lambda() {
 /// delivered twice.
 fn queue_batches(emu: &emulator::Emulator, base: &str, dir: &Path) {
     let good = points(&doubles(500, 23));
-    let pairs: Vec<Value> = good
-        .iter()
-        .map(|(t, v)| json!([t, v]))
-        .collect();
+    let pairs: Vec<Value> = good.iter().map(|(t, v)| json!([t, v])).collect();
     let records = [
         json!({"series": "q-sqs", "points": pairs}).to_string(),
         json!({"series": "q-sqs", "t": "nope", "v": 1}).to_string(),
@@ -373,10 +413,7 @@ fn queue_batches(emu: &emulator::Emulator, base: &str, dir: &Path) {
         );
         assert_bits(
             &read_back(base, "ingest.room.temp"),
-            &[
-                (1_704_067_200_000, 19.25),
-                (1_704_067_260_000, -0.0),
-            ],
+            &[(1_704_067_200_000, 19.25), (1_704_067_260_000, -0.0)],
             "sqs line protocol",
         );
     }

@@ -252,7 +252,11 @@ fn every_route_and_sample_event_under_cargo_lambda() {
     ] {
         let mut all = vec![script.as_os_str()];
         all.extend(args.iter().map(std::ffi::OsStr::new));
-        support::run_python(&all, &dir.path().join("s3.log"), std::time::Duration::from_secs(120));
+        support::run_python(
+            &all,
+            &dir.path().join("s3.log"),
+            std::time::Duration::from_secs(120),
+        );
     }
     for name in std::fs::read_to_string(events.join("ORDER"))
         .unwrap()

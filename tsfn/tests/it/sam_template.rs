@@ -320,7 +320,7 @@ fn the_worker_takes_queued_jobs_from_the_jobs_stream_and_reports_failures() {
 
     // Jobs run for longer than requests (bulk ingestion is no request).
     let timeout = |f: &Value| prop(&t, f, "Timeout").and_then(Value::as_u64).unwrap_or(3);
-    for (id, name, f) in &fs {
+    for (id, _, f) in &fs {
         if !events_of_type(f, "HttpApi").is_empty() {
             assert!(timeout(worker) > timeout(f), "{wid} timeout vs {id}");
         }
