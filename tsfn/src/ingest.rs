@@ -78,15 +78,10 @@ async fn one(
         Some(s) => Some(s),
         None if format == FileFormat::LineProtocol => None,
         None => {
-            let s = settings
-                .ingest_pattern
-                .series_in_path(path)
-                .ok_or_else(|| {
-                    format!(
-                        "no series: give --series, or put the file where TSFN_INGEST_PATTERN \
-                     finds it in the path"
-                    )
-                })?;
+            let s = settings.ingest_pattern.series_in_path(path).ok_or(
+                "no series: give --series, or put the file where TSFN_INGEST_PATTERN \
+                     finds it in the path",
+            )?;
             Some(SeriesId::parse(&s).map_err(|e| format!("the series {s:?} from its path: {e}"))?)
         }
     };

@@ -64,12 +64,19 @@ fn records(event: QueueEvent) -> Vec<(String, Vec<u8>)> {
     }
 }
 
+/// A series' share of a batch: its labels (line protocol tags), its points in record order, and
+/// the records holding them.
+#[derive(Default)]
+struct Group {
+    labels: BTreeMap<String, String>,
+    points: Vec<tsfn_shared::model::Point>,
+    records: Vec<usize>,
+}
+
 pub async fn handle(app: &App, event: QueueEvent) -> BatchResponse {
     let now = tsfn_shared::time::now_ms();
     let mut failed: Vec<String> = Vec::new();
-    // Per series: its labels, its points in record order, and the records holding them.
-    let mut by_series: BTreeMap<SeriesId, (BTreeMap<String, String>, Vec<_>, Vec<usize>)> =
-        BTreeMap::new();
+    let mut by_series: BTreeMap<SeriesId, Group> = BTreeMap::new();
     let recs = records(event);
     for (i, (id, data)) in recs.iter().enumerate() {
         match tsfn_shared::bulk::parse_record(
@@ -80,12 +87,12 @@ pub async fn handle(app: &App, event: QueueEvent) -> BatchResponse {
         ) {
             Ok(series) => {
                 for s in series {
-                    let e = by_series.entry(s.id).or_default();
-                    if e.0.is_empty() {
-                        e.0 = s.labels;
+                    let g = by_series.entry(s.id).or_default();
+                    if g.labels.is_empty() {
+                        g.labels = s.labels;
                     }
-                    e.1.extend(s.points);
-                    e.2.push(i);
+                    g.points.extend(s.points);
+                    g.records.push(i);
                 }
             }
             Err(e) => {
@@ -95,7 +102,15 @@ pub async fn handle(app: &App, event: QueueEvent) -> BatchResponse {
         }
     }
     let mut failed_recs = std::collections::BTreeSet::new();
-    for (id, (labels, mut points, holders)) in by_series {
+    for (
+        id,
+        Group {
+            labels,
+            mut points,
+            records: holders,
+        },
+    ) in by_series
+    {
         if holders.iter().all(|i| failed_recs.contains(i)) {
             continue;
         }
