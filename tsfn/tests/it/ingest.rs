@@ -174,23 +174,48 @@ impl S3 {
     }
 }
 
-/// The peak resident memory (VmHWM, KiB) of the function process the emulator runs for
-/// `function` against `store`.
-fn function_peak_kib(function: &str, store: &str) -> Option<u64> {
+/// The parent of a process, from `/proc/PID/stat` (the field after the command's `)`).
+fn parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The peak resident memory (VmHWM, KiB) of the process running `function` under the emulator
+/// whose process is `emulator` (one of its descendants).
+fn function_peak_kib(function: &str, emulator: u32) -> Option<u64> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let p = entry.path();
-        let exe = std::fs::read_link(p.join("exe")).unwrap_or_default();
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
         if exe.file_name() != Some(OsStr::new(function)) {
             continue;
         }
-        let environ = std::fs::read(p.join("environ")).unwrap_or_default();
-        let mine = environ
-            .split(|&b| b == 0)
-            .any(|kv| kv == format!("TSFN_STORE={store}").as_bytes());
+        let mut up = parent(pid);
+        let mut mine = false;
+        for _ in 0..16 {
+            match up {
+                Some(p) if p == emulator => {
+                    mine = true;
+                    break;
+                }
+                Some(p) if p > 1 => up = parent(p),
+                _ => break,
+            }
+        }
         if !mine {
             continue;
         }
-        let status = std::fs::read_to_string(p.join("status")).ok()?;
+        let status = std::fs::read_to_string(entry.path().join("status")).ok()?;
         return status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -335,8 +360,10 @@ fn s3_objects_and_queue_batches_under_cargo_lambda() {
     let r = emu.invoke("ingest-s3", &s3.event("elsewhere/x.csv"));
     assert_eq!(r["rejected"][0]["field"], json!("series"), "{r}");
 
+    queue_batches(&emu, &base, dir.path());
+
     // A large object, streamed: the function's peak RSS grows by far less than its size.
-    let before = function_peak_kib("ingest-s3", &store).expect("the ingest-s3 process");
+    let before = function_peak_kib("ingest-s3", emu.pid()).expect("the ingest-s3 process");
     let lines = 1_000_000;
     let log = s3.py(&[
         "gen",
@@ -349,7 +376,7 @@ fn s3_objects_and_queue_batches_under_cargo_lambda() {
     let r = emu.invoke("ingest-s3", &s3.event("incoming/s3-big/big.csv"));
     let took = started.elapsed();
     assert_eq!(r["ingested"][0]["points"], json!(lines), "{r}");
-    let after = function_peak_kib("ingest-s3", &store).expect("the ingest-s3 process");
+    let after = function_peak_kib("ingest-s3", emu.pid()).expect("the ingest-s3 process");
     println!(
         "ingest-s3: {size} bytes ({lines} points) in {took:?}; peak RSS {before} KiB before, {after} KiB after"
     );
@@ -370,8 +397,6 @@ fn s3_objects_and_queue_batches_under_cargo_lambda() {
         ),
         "{meta}"
     );
-
-    queue_batches(&emu, &base, dir.path());
 }
 
 /// An SQS and a Kinesis batch through `ingest-queue`, each with one poisoned record, each
