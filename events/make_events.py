@@ -13,6 +13,12 @@ delivers it) and `worker` (`{"job_id": ...}`; after the stream event it finds th
 plus `worker.sweep` (`{"sweep": true}`, what the schedule sends: it runs the job `jobs-submit`
 queued, which no stream record announced here).
 
+The ingest functions' events are not HTTP either: `ingest-s3` (an S3 ObjectCreated record for
+`s3://tsfn-ingest/incoming/demo-s3/sample.csv`, which must exist: `SAMPLE_CSV` is its content),
+`ingest-queue` (an SQS batch of two point records) and `ingest-queue.kinesis` (a Kinesis batch
+of a record of points and one of line protocol); they write series of their own
+(`demo-s3`, `demo-sqs`, `demo-kinesis`, `ingest.room.temp`), which stay.
+
 `ORDER` lists the events in invocation order; an event's function is its name up to the first
 dot (`worker.stream` -> `worker`).
 """
@@ -69,6 +75,9 @@ EVENTS = [
     ("worker.stream", None, None, None, None, None, None),
     ("worker", None, None, None, None, None, None),
     ("worker.sweep", None, None, None, None, None, None),
+    ("ingest-s3", None, None, None, None, None, None),
+    ("ingest-queue", None, None, None, None, None, None),
+    ("ingest-queue.kinesis", None, None, None, None, None, None),
     ("job-get", "GET", "/jobs/{id}", f"/jobs/{SAMPLE_JOB}", "", None, None),
     ("job-result", "GET", "/jobs/{id}/result", f"/jobs/{SAMPLE_JOB}/result", "", None, None),
     ("job-delete", "DELETE", "/jobs/{id}", f"/jobs/{SAMPLE_JOB}", "", None, None),
@@ -103,6 +112,75 @@ def stream_event():
         },
         "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/tsfn-jobs/stream/2026-11-24T00:00:00.000",
     }]}
+
+
+SAMPLE_BUCKET = "tsfn-ingest"
+SAMPLE_KEY = "incoming/demo-s3/sample.csv"
+SAMPLE_CSV = "t,v\n2024-01-01T00:00:00Z,1.5\n2024-01-01T00:01:00Z,2.25\n"
+
+
+def s3_event():
+    """An S3 ObjectCreated:Put record, as S3 notifies Lambda of an upload."""
+    return {"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-11-24T00:00:00.000Z",
+        "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "192.0.2.10"},
+        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "tsfn-ingest",
+            "bucket": {"name": SAMPLE_BUCKET, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": f"arn:aws:s3:::{SAMPLE_BUCKET}"},
+            "object": {"key": SAMPLE_KEY, "size": len(SAMPLE_CSV), "eTag": "d41d8cd98f00b204e9800998ecf8427e", "sequencer": "0055AED6DCD90281E5"},
+        },
+    }]}
+
+
+def sqs_event():
+    """An SQS batch of two point records."""
+    bodies = [
+        {"series": "demo-sqs", "t": "2024-01-01T00:00:00Z", "v": 20.5},
+        {"series": "demo-sqs", "points": [{"t": "2024-01-01T00:01:00Z", "v": 21}, ["2024-01-01T00:02:00Z", 21.5]]},
+    ]
+    return {"Records": [{
+        "messageId": f"059f36b4-87a3-44ab-83d2-66197514800{i}",
+        "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+        "body": json.dumps(b),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795478400000", "SenderId": "AIDAEXAMPLE", "ApproximateFirstReceiveTimestamp": "1795478400001"},
+        "messageAttributes": {},
+        "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:tsfn-ingest",
+        "awsRegion": "us-east-1",
+    } for i, b in enumerate(bodies)]}
+
+
+def kinesis_event():
+    """A Kinesis batch: a record of points and a record of line protocol."""
+    import base64
+    datas = [
+        json.dumps({"series": "demo-kinesis", "points": [[1704067200, 1.25], [1704067260, 1.5]]}),
+        "room,room=kitchen temp=21.5 1704067200000000000\n",
+    ]
+    return {"Records": [{
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": "demo",
+            "sequenceNumber": f"4959031966742418795651307146765869398{i}",
+            "data": base64.b64encode(d.encode()).decode(),
+            "approximateArrivalTimestamp": 1795478400.0,
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"shardId-000000000000:4959031966742418795651307146765869398{i}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": "arn:aws:iam::123456789012:role/tsfn-ingest-queue",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/tsfn-ingest",
+    } for i, d in enumerate(datas)]}
 
 
 def path_params(route, raw_path):
@@ -162,6 +240,12 @@ if __name__ == "__main__":
             ev = {"sweep": True}
         elif spec[0] == "worker.stream":
             ev = stream_event()
+        elif spec[0] == "ingest-s3":
+            ev = s3_event()
+        elif spec[0] == "ingest-queue":
+            ev = sqs_event()
+        elif spec[0] == "ingest-queue.kinesis":
+            ev = kinesis_event()
         else:
             ev = event(*spec)
         (here / f"{spec[0]}.json").write_text(json.dumps(ev, indent=2) + "\n")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks of tsfn (release build) on this machine; prints its figures.
-# Usage: scripts/bench.sh [sqlite|redis|lambda|sizes [arm64]|worker-speed|peers|big]   (default
+# Usage: scripts/bench.sh [sqlite|redis|lambda|sizes [arm64]|worker-speed|peers|big|ingest]   (default
 # sqlite: a fresh SQLite file; redis: a fresh redis-server of its own on a free loopback port, AOF
 # on as in production; lambda: cold starts of the function binaries under a local Lambda Runtime
 # API, see bench_lambda_init.py; sizes: each function's binary in the profile it is deployed with
@@ -14,6 +14,9 @@
 # separate `tsfn worker`, with the peak RSS of both processes. The workload, the checks that every
 # answer holds the expected points, and the tables are in bench_peers.py; peers takes 4-5 minutes
 # on 2 cores after the build.)
+# ingest: a generated CSV file of about 1 GB (SIZE_MB, default 1024) through `tsfn ingest` (the
+# streamed bulk ingestion `ingest-s3` shares, shared/src/bulk.rs) into a fresh SQLite file: time,
+# points, and the process's peak RSS (/usr/bin/time -v), which stays far below the file's size.
 # Needs wrk, curl, redis-server (redis, peers, big), victoria-metrics and influxdb (peers): Debian
 # packages, installed with apt-get when missing. Builds go to $CARGO_TARGET_DIR (default target/).
 # Loopback only; every step is bounded in time; every process started here is stopped on exit.
@@ -61,6 +64,30 @@ if [ "$backend" = worker-speed ]; then
         echo "== $profile"
         "$target/$profile/examples/analysis_speed" 1000000 7
     done
+    exit 0
+fi
+
+if [ "$backend" = ingest ]; then
+    cargo build --release -q -p tsfn
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    mb=${SIZE_MB:-1024}
+    # One point a second from 2001-09-09 on, values with 13 significant digits: ~33 bytes a line.
+    python3 - "$dir/big.csv" "$mb" <<'PY'
+import sys
+path, mb = sys.argv[1], int(sys.argv[2])
+with open(path, "w") as f:
+    f.write("t,v\n")
+    i, size = 0, 4
+    while size < mb << 20:
+        chunk = "".join(f"{1_000_000_000 + j},{j * 0.001 + 0.1234567890123}\n" for j in range(i, i + 100_000))
+        f.write(chunk)
+        size += len(chunk)
+        i += 100_000
+PY
+    echo "file: $(stat -c %s "$dir/big.csv") bytes"
+    /usr/bin/time -v "$target/release/tsfn" ingest --store "sqlite://$dir/bench.db" --series big "$dir/big.csv" 2> "$dir/time.txt"
+    grep -E "Elapsed|Maximum resident" "$dir/time.txt"
     exit 0
 fi
 

@@ -93,7 +93,7 @@ pub fn normalize(points: &mut Vec<Point>) {
 
 /// A timestamp in JSON: a string or a number, read from its text so that no digit is lost to a
 /// binary float on the way (`1.005` seconds is 1005 ms).
-fn timestamp(raw: &RawValue) -> Result<i64, String> {
+pub fn timestamp(raw: &RawValue) -> Result<i64, String> {
     let text = raw.get();
     match text.as_bytes().first() {
         Some(b'"') => {
@@ -261,23 +261,24 @@ fn parse_json_array(body: &[u8]) -> Result<Vec<Point>> {
 fn parse_ndjson(body: &[u8]) -> Result<Vec<Point>> {
     let mut out = Vec::with_capacity(body.len() / 32);
     for (n, line) in body.split(|&c| c == b'\n').enumerate() {
-        let line = line.trim_ascii();
-        if line.is_empty() {
-            continue;
+        if let Some(p) = ndjson_line(n + 1, line)? {
+            out.push(p);
         }
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let p = PointSeed
-            .deserialize(&mut de)
-            .and_then(|p| de.end().map(|_| p))
-            .map_err(|e| {
-                Error::invalid(
-                    format!("line {}", n + 1),
-                    format!("line {}: {}", n + 1, plain(&e)),
-                )
-            })?;
-        out.push(p);
     }
     Ok(out)
+}
+
+/// One NDJSON line (numbered from 1): a point, or `None` for a blank line.
+pub fn ndjson_line(ln: usize, line: &[u8]) -> Result<Option<Point>> {
+    let line = line.trim_ascii();
+    if line.is_empty() {
+        return Ok(None);
+    }
+    let mut de = serde_json::Deserializer::from_slice(line);
+    PointSeed
+        .deserialize(&mut de)
+        .and_then(|p| de.end().map(|_| Some(p)))
+        .map_err(|e| Error::invalid(format!("line {ln}"), format!("line {ln}: {}", plain(&e))))
 }
 
 fn unquote(field: &[u8]) -> &[u8] {
@@ -297,50 +298,64 @@ fn parse_csv(body: &[u8]) -> Result<Vec<Point>> {
     let (hn, header) = lines
         .next()
         .ok_or_else(|| Error::invalid("body", "CSV body is empty"))?;
-    let cols: Vec<_> = header
+    csv_header(hn + 1, header)?;
+    let mut out = Vec::with_capacity(body.len() / 24);
+    for (n, line) in lines {
+        out.push(csv_line(n + 1, line)?);
+    }
+    Ok(out)
+}
+
+/// Whether a line is the CSV header `t,v` (any case, quoted or not, after a byte order mark).
+pub fn is_csv_header(line: &[u8]) -> bool {
+    let cols: Vec<_> = line
         .split(|&c| c == b',')
         .map(|c| unquote(c).to_ascii_lowercase())
         .collect();
     let header_ok = cols.len() == 2 && cols[0] == b"t" && cols[1] == b"v";
     // A UTF-8 byte order mark before the header is common in spreadsheet exports.
-    let header_ok =
-        header_ok || (cols.len() == 2 && cols[0] == "\u{feff}t".as_bytes() && cols[1] == b"v");
-    if !header_ok {
-        return Err(Error::invalid(
-            format!("line {}", hn + 1),
+    header_ok || (cols.len() == 2 && cols[0] == "\u{feff}t".as_bytes() && cols[1] == b"v")
+}
+
+/// The first non-blank line of a CSV body (numbered from 1), which must be the header.
+pub fn csv_header(ln: usize, line: &[u8]) -> Result<()> {
+    if is_csv_header(line) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            format!("line {ln}"),
             "CSV must start with the header line `t,v`",
-        ));
+        ))
     }
-    let mut out = Vec::with_capacity(body.len() / 24);
-    for (n, line) in lines {
-        let ln = n + 1;
-        let bad = |m: String| Error::invalid(format!("line {ln}"), format!("line {ln}: {m}"));
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let comma = line
-            .iter()
-            .rposition(|&c| c == b',')
-            .ok_or_else(|| bad("expected `t,v`".into()))?;
-        let (t, v) = (unquote(&line[..comma]), unquote(&line[comma + 1..]));
-        let t = std::str::from_utf8(t).map_err(|_| bad("timestamp is not UTF-8".into()))?;
-        if t.contains(',') {
-            return Err(bad("expected exactly two columns `t,v`".into()));
+}
+
+/// One non-blank CSV line after the header (numbered from 1).
+pub fn csv_line(ln: usize, line: &[u8]) -> Result<Point> {
+    let bad = |m: String| Error::invalid(format!("line {ln}"), format!("line {ln}: {m}"));
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let comma = line
+        .iter()
+        .rposition(|&c| c == b',')
+        .ok_or_else(|| bad("expected `t,v`".into()))?;
+    let (t, v) = (unquote(&line[..comma]), unquote(&line[comma + 1..]));
+    let t = std::str::from_utf8(t).map_err(|_| bad("timestamp is not UTF-8".into()))?;
+    if t.contains(',') {
+        return Err(bad("expected exactly two columns `t,v`".into()));
+    }
+    let t = time::parse(t).map_err(bad)?;
+    let v = std::str::from_utf8(v)
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok());
+    let v = match v {
+        Some(v) if v.is_finite() => v,
+        _ => {
+            return Err(bad(format!(
+                "value {:?} is not a finite number",
+                String::from_utf8_lossy(&line[comma + 1..])
+            )))
         }
-        let t = time::parse(t).map_err(bad)?;
-        let v = std::str::from_utf8(v)
-            .ok()
-            .and_then(|v| v.parse::<f64>().ok());
-        let v = match v {
-            Some(v) if v.is_finite() => v,
-            _ => {
-                return Err(bad(format!(
-                    "value {:?} is not a finite number",
-                    String::from_utf8_lossy(&line[comma + 1..])
-                )))
-            }
-        };
-        out.push(Point { t, v });
-    }
-    Ok(out)
+    };
+    Ok(Point { t, v })
 }
 
 #[cfg(test)]

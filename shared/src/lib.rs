@@ -18,6 +18,7 @@
 pub mod access;
 pub mod analysis;
 pub mod app;
+pub mod bulk;
 pub mod chunk;
 pub mod edge;
 pub mod error;

@@ -194,89 +194,134 @@ pub struct Body<'t> {
 impl Body<'_> {
     /// Parses a whole body into one [`SeriesPoints`] per series, in the order they first appear.
     pub fn parse(&self, body: &[u8]) -> Result<Vec<SeriesPoints>> {
-        let mut out: Vec<SeriesPoints> = Vec::new();
-        // Series by the raw bytes that name them (the line's measurement and tags, a NUL, the
-        // field key): most lines repeat a key already seen, and find it without unescaping.
-        let mut by_key: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut by_id: HashMap<SeriesId, (usize, usize)> = HashMap::new();
-        let mut key = Vec::with_capacity(128);
+        let mut lines = Lines::new(self);
+        let mut points: Vec<Vec<Point>> = Vec::new();
         for (n, line) in body.split(|&b| b == b'\n').enumerate() {
-            let line_no = n + 1;
-            let line = trim(line);
-            if line.is_empty() || line[0] == b'#' {
-                continue;
-            }
-            let at = |msg: String| Error::invalid(format!("line {line_no}"), msg);
-            let parsed = parse_line(line).map_err(at)?;
-            let t = match parsed.timestamp {
-                None => self.now,
-                Some(raw) => self
-                    .precision
-                    .to_ms(raw)
-                    .filter(|ms| (time::MIN_MS..=time::MAX_MS).contains(ms))
-                    .ok_or_else(|| {
-                        at(format!(
-                            "timestamp {raw} is outside years 0000-9999 at precision {:?}",
-                            self.precision
-                        ))
-                    })?,
-            };
-            for (fkey, value) in &parsed.fields {
-                key.clear();
-                key.extend_from_slice(parsed.series_key);
-                key.push(0);
-                key.extend_from_slice(fkey);
-                let i = match by_key.get(key.as_slice()) {
-                    Some(&i) => i,
-                    None => {
-                        let (measurement, tags) = series_names(parsed.series_key).map_err(at)?;
-                        let field = unescape(fkey, b",= ");
-                        let id = self
-                            .template
-                            .id(self.db, &measurement, &tags, &field)
-                            .map_err(at)?;
-                        let i = match by_id.get(&id) {
-                            Some(&(i, first_line)) => {
-                                if out[i].labels != tags {
-                                    return Err(at(format!(
-                                        "its tags differ from those of line {first_line}, and the \
-                                         template puts both in series {:?}: put the tag that \
-                                         tells them apart in TSFN_LINE_TEMPLATE, as in \
-                                         {{db}}.{{measurement}}.{{tag:host}}.{{field}}",
-                                        id.as_str()
-                                    )));
-                                }
-                                i
-                            }
-                            None => {
-                                by_id.insert(id.clone(), (out.len(), line_no));
-                                out.push(SeriesPoints {
-                                    id,
-                                    labels: tags,
-                                    points: Vec::new(),
-                                });
-                                out.len() - 1
-                            }
-                        };
-                        by_key.insert(key.clone(), i);
-                        i
-                    }
-                };
-                let v = field_value(value)
-                    .map_err(|m| at(format!("field {:?}: {m}", unescape(fkey, b",= "))))?;
-                out[i].points.push(Point { t, v });
-            }
+            lines.line(n + 1, line, &mut |i, p| {
+                if i >= points.len() {
+                    points.resize_with(i + 1, Vec::new);
+                }
+                points[i].push(p)
+            })?;
         }
-        if out.is_empty() {
+        if lines.series.is_empty() {
             return Err(Error::invalid(
                 "body",
                 "the body holds no line protocol points (only blank lines or comments)",
             ));
         }
-        for s in &mut out {
-            crate::ingest::normalize(&mut s.points);
+        Ok(lines
+            .series
+            .into_iter()
+            .zip(points.into_iter().chain(std::iter::repeat_with(Vec::new)))
+            .map(|((id, labels), mut points)| {
+                crate::ingest::normalize(&mut points);
+                SeriesPoints { id, labels, points }
+            })
+            .collect())
+    }
+}
+
+/// Line protocol read one line at a time (a body, or a file streamed line by line): the series
+/// seen so far, and each line's points handed out by series index as they are parsed.
+pub struct Lines<'b, 't> {
+    body: &'b Body<'t>,
+    /// Each series (its id and labels), numbered by first appearance.
+    pub series: Vec<(SeriesId, BTreeMap<String, String>)>,
+    // Series by the raw bytes that name them (the line's measurement and tags, a NUL, the
+    // field key): most lines repeat a key already seen, and find it without unescaping.
+    by_key: HashMap<Vec<u8>, usize>,
+    by_id: HashMap<SeriesId, (usize, usize)>,
+    key: Vec<u8>,
+}
+
+impl<'b, 't> Lines<'b, 't> {
+    pub fn new(body: &'b Body<'t>) -> Self {
+        Lines {
+            body,
+            series: Vec::new(),
+            by_key: HashMap::new(),
+            by_id: HashMap::new(),
+            key: Vec::with_capacity(128),
         }
-        Ok(out)
+    }
+
+    /// Parses line `line_no` (from 1), giving each of its points to `out` with the index of its
+    /// series in [`Lines::series`]. Blank lines and comments give nothing.
+    pub fn line(
+        &mut self,
+        line_no: usize,
+        line: &[u8],
+        out: &mut dyn FnMut(usize, Point),
+    ) -> Result<()> {
+        let line = trim(line);
+        if line.is_empty() || line[0] == b'#' {
+            return Ok(());
+        }
+        let at = |msg: String| Error::invalid(format!("line {line_no}"), msg);
+        let parsed = parse_line(line).map_err(at)?;
+        let t = match parsed.timestamp {
+            None => self.body.now,
+            Some(raw) => self
+                .body
+                .precision
+                .to_ms(raw)
+                .filter(|ms| (time::MIN_MS..=time::MAX_MS).contains(ms))
+                .ok_or_else(|| {
+                    at(format!(
+                        "timestamp {raw} is outside years 0000-9999 at precision {:?}",
+                        self.body.precision
+                    ))
+                })?,
+        };
+        // Every field is checked before any is handed out: a bad line gives no point.
+        let mut found = Vec::with_capacity(parsed.fields.len());
+        for (fkey, value) in &parsed.fields {
+            self.key.clear();
+            self.key.extend_from_slice(parsed.series_key);
+            self.key.push(0);
+            self.key.extend_from_slice(fkey);
+            let i = match self.by_key.get(self.key.as_slice()) {
+                Some(&i) => i,
+                None => {
+                    let (measurement, tags) = series_names(parsed.series_key).map_err(at)?;
+                    let field = unescape(fkey, b",= ");
+                    let id = self
+                        .body
+                        .template
+                        .id(self.body.db, &measurement, &tags, &field)
+                        .map_err(at)?;
+                    let i = match self.by_id.get(&id) {
+                        Some(&(i, first_line)) => {
+                            if self.series[i].1 != tags {
+                                return Err(at(format!(
+                                    "its tags differ from those of line {first_line}, and the \
+                                     template puts both in series {:?}: put the tag that \
+                                     tells them apart in TSFN_LINE_TEMPLATE, as in \
+                                     {{db}}.{{measurement}}.{{tag:host}}.{{field}}",
+                                    id.as_str()
+                                )));
+                            }
+                            i
+                        }
+                        None => {
+                            self.by_id.insert(id.clone(), (self.series.len(), line_no));
+                            self.series.push((id, tags));
+                            self.series.len() - 1
+                        }
+                    };
+                    self.by_key.insert(self.key.clone(), i);
+                    i
+                }
+            };
+            let v = field_value(value)
+                .map_err(|m| at(format!("field {:?}: {m}", unescape(fkey, b",= "))))?;
+            found.push((i, Point { t, v }));
+        }
+        for (i, p) in found {
+            out(i, p);
+        }
+        Ok(())
     }
 }
 

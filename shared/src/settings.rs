@@ -367,6 +367,39 @@ pub struct Settings {
     )]
     pub hook_secrets: Option<crate::hooks::HookSecrets>,
 
+    /// How bulk ingestion (the ingest-s3 function, `tsfn ingest`) names a file's series from its
+    /// S3 key or path: `/`-separated segments of literal text, `*` (any segment; last, any
+    /// rest) and `{series}` once
+    #[arg(
+        long,
+        env = "TSFN_INGEST_PATTERN",
+        value_name = "PATTERN",
+        default_value = crate::bulk::DEFAULT_PATTERN,
+        value_parser = Check::new(|s| crate::bulk::KeyPattern::parse(s).ok(), "a pattern holding {series} once, such as incoming/{series}/* or drop/{series}.csv"),
+    )]
+    pub ingest_pattern: crate::bulk::KeyPattern,
+
+    /// The {db} of TSFN_LINE_TEMPLATE for line protocol ingested from files, S3 objects and
+    /// queue records
+    #[arg(
+        long,
+        env = "TSFN_INGEST_DB",
+        value_name = "NAME",
+        default_value = "ingest",
+        value_parser = Check::new(|s| Some(s.to_owned()).filter(|s| !s.is_empty() && !s.contains('/')), "a name without '/', such as ingest or lab"),
+    )]
+    pub ingest_db: String,
+
+    /// Most points per store write, per series, in bulk ingestion (files, S3 objects)
+    #[arg(
+        long,
+        env = "TSFN_INGEST_BATCH",
+        value_name = "POINTS",
+        default_value = "100000",
+        value_parser = Check::new(|s| s.parse::<usize>().ok().filter(|n| (1..=1_000_000).contains(n)), "a whole number from 1 to 1000000"),
+    )]
+    pub ingest_batch: usize,
+
     /// The worker name recorded in jobs (default: POD_IP, else HOST:PID)
     #[arg(long, env = "WORKER_ID", value_name = "NAME")]
     pub worker_id: Option<String>,

@@ -2,6 +2,7 @@
 //! and the bundled dataset. `main.rs` is the `tsfn` CLI over these.
 
 pub mod gather;
+pub mod ingest;
 pub mod metrics;
 pub mod routes;
 pub mod seed;

@@ -59,6 +59,17 @@ enum Cmd {
     },
     /// Print the OpenAPI 3.1 document of the API (what GET /openapi.json serves)
     Openapi,
+    /// Ingest files of points (CSV with the header t,v, NDJSON, or InfluxDB line protocol;
+    /// gzip or not), streamed and written in bulk; a file with a bad line writes nothing
+    Ingest {
+        /// The files
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+        /// The series of CSV and NDJSON files (default: from each path by TSFN_INGEST_PATTERN;
+        /// line protocol names its own)
+        #[arg(long, value_name = "ID")]
+        series: Option<String>,
+    },
     /// Print the version
     #[command(hide = true)]
     Version,
@@ -121,6 +132,9 @@ async fn run(cli: Cli, matches: &clap::ArgMatches) -> ExitCode {
                 String::from_utf8(tsfn_shared::openapi::to_json()).expect("JSON is UTF-8")
             );
             Ok(())
+        }
+        Cmd::Ingest { files, series } => {
+            tsfn::ingest::run(&settings, &files, series.as_deref()).await
         }
         Cmd::Version => {
             println!("tsfn {}", env!("CARGO_PKG_VERSION"));

@@ -202,21 +202,27 @@ pub static ROUTES: &[Route] = &[
 /// (UpdateItem), get_job after a lost claim, claim_next on the by_status index (the sweep),
 /// result parts, and the series and points a job reads; the sweep's retention: list_series
 /// (Scan) and delete_points (as `DELETE_POINTS`).
-pub static OTHER_FUNCTIONS: &[(&str, &[StoreCall])] = &[(
-    "worker",
-    &[
-        call("jobs", "GetItem"),
-        index_call("jobs", "Query"),
-        call("jobs", "UpdateItem"),
-        call("results", "PutItem"),
-        call("series", "GetItem"),
-        call("series", "Scan"),
-        call("series", "UpdateItem"),
-        call("points", "Query"),
-        call("points", "PutItem"),
-        call("points", "DeleteItem"),
-    ],
-)];
+pub static OTHER_FUNCTIONS: &[(&str, &[StoreCall])] = &[
+    (
+        "worker",
+        &[
+            call("jobs", "GetItem"),
+            index_call("jobs", "Query"),
+            call("jobs", "UpdateItem"),
+            call("results", "PutItem"),
+            call("series", "GetItem"),
+            call("series", "Scan"),
+            call("series", "UpdateItem"),
+            call("points", "Query"),
+            call("points", "PutItem"),
+            call("points", "DeleteItem"),
+        ],
+    ),
+    // Bulk ingestion (S3 objects; SQS and Kinesis records): each series written as the line
+    // protocol routes write it, labels included.
+    ("ingest-s3", WRITE_LINES),
+    ("ingest-queue", WRITE_LINES),
+];
 
 /// Every function with its store calls: each route's, then the others.
 pub fn functions() -> impl Iterator<Item = (&'static str, &'static [StoreCall])> {

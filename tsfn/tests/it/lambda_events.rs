@@ -35,7 +35,7 @@ async fn every_sample_event_succeeds_through_its_handler() {
     let order = std::fs::read_to_string(dir.join("ORDER")).unwrap();
     let order: Vec<&str> = order.lines().collect();
     let mut functions: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();
-    functions.insert("worker");
+    functions.extend(["worker", "ingest-s3", "ingest-queue"]);
     // An event's function is its name up to the first dot (`worker.stream` -> `worker`).
     assert_eq!(
         order
@@ -83,6 +83,22 @@ async fn every_sample_event_succeeds_through_its_handler() {
                 .unwrap()
                 .unwrap();
             assert_eq!(job.spec.kind.name(), "trend", "{job:?}");
+            continue;
+        }
+        if function.starts_with("ingest-queue") {
+            // An SQS and a Kinesis batch of point records: every record written.
+            let raw = std::fs::read_to_string(dir.join(format!("{function}.json"))).unwrap();
+            let event: ingest_queue::QueueEvent = serde_json::from_str(&raw).unwrap();
+            let resp = ingest_queue::handle(&app, event).await;
+            assert!(resp.batch_item_failures.is_empty(), "{function}: {resp:?}");
+            continue;
+        }
+        if function == "ingest-s3" {
+            // It reads its object from S3: run in the `ingest` and `lambda_watch` suites; here
+            // the event must be what the function decodes.
+            let raw = std::fs::read_to_string(dir.join("ingest-s3.json")).unwrap();
+            let event: ingest_s3::S3Event = serde_json::from_str(&raw).unwrap();
+            assert_eq!(event.records.len(), 1);
             continue;
         }
         if function == "worker" {

@@ -225,8 +225,39 @@ fn every_route_and_sample_event_under_cargo_lambda() {
         );
     }
 
-    // Every sample event, invoked on its function as Lambda would.
+    // Every sample event, invoked on its function as Lambda would. `ingest-s3`'s names an
+    // object in moto's S3 (events/make_events.py: SAMPLE_BUCKET, SAMPLE_KEY, SAMPLE_CSV).
     let events = workspace_root().join("events");
+    let sample = dir.path().join("sample.csv");
+    std::fs::write(
+        &sample,
+        "t,v\n2024-01-01T00:00:00Z,1.5\n2024-01-01T00:01:00Z,2.25\n",
+    )
+    .unwrap();
+    let endpoint = env
+        .iter()
+        .find(|(k, _)| *k == "AWS_ENDPOINT_URL")
+        .unwrap()
+        .1;
+    let script = workspace_root().join("tsfn/tests/it/ingest_s3.py");
+    for args in [
+        vec![endpoint, "bucket", "tsfn-ingest"],
+        vec![
+            endpoint,
+            "put",
+            "tsfn-ingest",
+            "incoming/demo-s3/sample.csv",
+            sample.to_str().unwrap(),
+        ],
+    ] {
+        let mut all = vec![script.as_os_str()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        support::run_python(
+            &all,
+            &dir.path().join("s3.log"),
+            std::time::Duration::from_secs(120),
+        );
+    }
     for name in std::fs::read_to_string(events.join("ORDER"))
         .unwrap()
         .lines()
@@ -242,6 +273,16 @@ fn every_route_and_sample_event_under_cargo_lambda() {
             let ran = resp["ran"].as_array().unwrap_or_else(|| panic!("{resp}"));
             assert_eq!(ran.len(), 1, "{resp}");
             assert_eq!(ran[0]["status"], "succeeded", "{resp}");
+            continue;
+        }
+        if function == "ingest-queue" {
+            assert_eq!(resp, json!({"batchItemFailures": []}), "{name}");
+            continue;
+        }
+        if function == "ingest-s3" {
+            assert_eq!(resp["ingested"][0]["points"], json!(2), "{resp}");
+            let (_, v) = call("GET", "/series/demo-s3/points", None);
+            assert_eq!(v["points"].as_array().map(Vec::len), Some(2), "{v}");
             continue;
         }
         if function == "worker" {

@@ -23,6 +23,7 @@ mod dynamodb_ops;
 mod events;
 mod grafana;
 mod influx_clients;
+mod ingest;
 mod job_transitions;
 mod jobs_workers;
 mod k8s;

@@ -366,7 +366,14 @@ fn sam_policies_grant_each_function_the_store_calls_of_its_row_and_read_only_rou
             let table = match &g.target {
                 Target::Table(x) | Target::Index(x) => x.as_str(),
                 Target::Queue(q) => {
-                    assert_eq!(name, "worker", "{id}: grant on queue {q}");
+                    assert!(
+                        ["worker", "ingest-queue"].contains(&name.as_str()),
+                        "{id}: grant on queue {q}"
+                    );
+                    continue;
+                }
+                Target::Objects(o) => {
+                    assert_eq!(name, "ingest-s3", "{id}: grant on objects {o}");
                     continue;
                 }
                 // The finished jobs' events (TSFN_EVENT_BUS).

@@ -318,11 +318,90 @@ fn the_worker_takes_queued_jobs_from_the_jobs_stream_and_reports_failures() {
         "{wid} may not send to {queue}"
     );
 
-    // Jobs run for longer than requests.
+    // Jobs run for longer than requests (bulk ingestion is no request).
     let timeout = |f: &Value| prop(&t, f, "Timeout").and_then(Value::as_u64).unwrap_or(3);
-    for (id, name, f) in &fs {
-        if name != "worker" {
+    for (id, _, f) in &fs {
+        if !events_of_type(f, "HttpApi").is_empty() {
             assert!(timeout(worker) > timeout(f), "{wid} timeout vs {id}");
         }
+    }
+}
+
+#[test]
+fn the_ingest_functions_take_their_events_and_answer_partial_batches() {
+    let t = template();
+    let fs = functions(&t);
+    let find = |name: &str| {
+        fs.iter()
+            .find(|(_, n, _)| n == name)
+            .map(|(id, _, f)| (*id, *f))
+            .unwrap_or_else(|| panic!("the {name} function"))
+    };
+
+    // ingest-s3: ObjectCreated events of the template's bucket under the pattern's prefix, and
+    // objects (read, its report written and removed) only there.
+    let (sid, s3f) = find("ingest-s3");
+    let uploads = events_of_type(s3f, "S3");
+    assert_eq!(uploads.len(), 1, "{sid}: one S3 event");
+    let p = &uploads[0]["Properties"];
+    let bucket = ref_id(&p["Bucket"]).expect("Bucket: Ref to the template's bucket");
+    assert_eq!(resource_type(&t, bucket), "AWS::S3::Bucket");
+    assert_eq!(p["Events"], "s3:ObjectCreated:*");
+    let prefix = p["Filter"]["S3Key"]["Rules"][0]["Value"]
+        .as_str()
+        .expect("a prefix rule");
+    assert!(
+        tsfn_shared::bulk::DEFAULT_PATTERN.starts_with(prefix),
+        "{prefix} vs TSFN_INGEST_PATTERN's default"
+    );
+    let objects: BTreeSet<String> = grants(&t, s3f)
+        .into_iter()
+        .filter(|g| matches!(g.target, Target::Objects(_)))
+        .map(|g| g.action)
+        .collect();
+    assert_eq!(
+        objects,
+        ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+            .map(String::from)
+            .into(),
+        "{sid}"
+    );
+    assert!(
+        grants(&t, s3f).iter().all(
+            |g| !matches!(&g.target, Target::Objects(o) if !o.ends_with(&format!("/{prefix}*")))
+        ),
+        "{sid}: objects outside {prefix}"
+    );
+
+    // ingest-queue: the queue and the stream, both with the partial batch answer it gives
+    // (without ReportBatchItemFailures Lambda ignores batchItemFailures and retries all).
+    let (qid, qf) = find("ingest-queue");
+    for (ty, source, key) in [
+        ("SQS", "AWS::SQS::Queue", "Queue"),
+        ("Kinesis", "AWS::Kinesis::Stream", "Stream"),
+    ] {
+        let evs = events_of_type(qf, ty);
+        assert_eq!(evs.len(), 1, "{qid}: one {ty} event");
+        let p = &evs[0]["Properties"];
+        let (id, att) = get_att(&p[key]).unwrap_or_else(|| panic!("{ty}: Fn::GetAtt [X, Arn]"));
+        assert_eq!(att, "Arn");
+        assert_eq!(resource_type(&t, &id), source);
+        assert_eq!(
+            p["FunctionResponseTypes"],
+            serde_json::json!(["ReportBatchItemFailures"]),
+            "{qid}: {ty}"
+        );
+    }
+    // Kinesis batches still failing after the retries are described in a queue it may send to.
+    let k = &events_of_type(qf, "Kinesis")[0]["Properties"];
+    let (dlq, _) = get_att(&k["DestinationConfig"]["OnFailure"]["Destination"]).expect("OnFailure");
+    assert!(
+        grants(&t, qf)
+            .iter()
+            .any(|g| g.target == Target::Queue(dlq.clone()) && allows(&g.action, "sqs:SendMessage")),
+        "{qid} may not send to {dlq}"
+    );
+    for (_, f) in [find("ingest-s3"), find("ingest-queue")] {
+        assert!(events_of_type(f, "HttpApi").is_empty());
     }
 }

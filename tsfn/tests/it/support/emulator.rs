@@ -104,6 +104,11 @@ pub fn start(store: &str, env: &[(&str, &str)]) -> Emulator {
 }
 
 impl Emulator {
+    /// The process id of `cargo lambda watch`, whose descendants are the function processes.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }

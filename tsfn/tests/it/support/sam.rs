@@ -217,6 +217,8 @@ pub enum Target {
     /// An EventBridge bus of the stack's account and region, by its name as the template gives
     /// it (`${EventBus}`).
     EventBus(String),
+    /// Objects of an S3 bucket named by a template parameter (`arn:aws:s3:::${PARAM}/PREFIX*`).
+    Objects(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -297,6 +299,18 @@ pub fn target_of(t: &Value, resource: &Value) -> Target {
             "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/",
         ) {
             return Target::EventBus(bus.to_owned());
+        }
+        if let Some(rest) = s.strip_prefix("arn:aws:s3:::${") {
+            let (param, path) = rest.split_once('}').expect("arn:aws:s3:::${PARAM}/...");
+            assert!(
+                t["Parameters"].get(param).is_some(),
+                "policy resource {resource}: {param} is not a parameter"
+            );
+            assert!(
+                path.starts_with('/') && path.len() > 2 && !path[..path.len() - 1].contains('*'),
+                "policy resource {resource}: objects under a prefix"
+            );
+            return Target::Objects(s.to_owned());
         }
         if let Some(id) = s.strip_prefix("${").and_then(|r| r.strip_suffix(".Arn}")) {
             return table_or_queue(id);
