@@ -25,12 +25,7 @@ where
     F: Fn(Arc<App>, Request) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<Response>> + Send + 'static,
 {
-    let settings = Settings::from_env().map_err(|e| format!("startup failed: {e}"))?;
-    crate::telemetry::init(&settings);
-    let emf = emf(&settings);
-    let app = App::new(settings)
-        .await
-        .map_err(|e| format!("startup failed: {e}"))?;
+    let (app, emf) = start().await?;
     let inner = {
         let app = app.clone();
         tower::service_fn(move |req: Request| {
@@ -55,6 +50,18 @@ where
         }
     }))
     .await
+}
+
+/// What every function does once per sandbox, HTTP or not: read and check the settings, set
+/// up logging and the metrics recorder, open the store.
+pub async fn start() -> Result<(Arc<App>, Option<&'static Collector>), LambdaError> {
+    let settings = Settings::from_env().map_err(|e| format!("startup failed: {e}"))?;
+    crate::telemetry::init(&settings);
+    let emf = emf(&settings);
+    let app = App::new(settings)
+        .await
+        .map_err(|e| format!("startup failed: {e}"))?;
+    Ok((app, emf))
 }
 
 /// The Embedded Metric Format recorder, installed once per sandbox: `None` when another recorder
