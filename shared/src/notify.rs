@@ -35,7 +35,7 @@ pub fn signature(secret: &[u8], ts: i64, body: &[u8]) -> String {
 }
 
 #[cfg(feature = "events")]
-pub use delivery::job_ended;
+pub use delivery::{job_ended, redeliver};
 
 #[cfg(feature = "events")]
 mod delivery {
@@ -61,17 +61,24 @@ mod delivery {
 
     /// After a job's outcome is stored: its EventBridge event (when `TSFN_EVENT_BUS` is set),
     /// then its notification (when it has one still pending), whose outcome is stored on the
-    /// job. Errors are logged: the job itself is done whatever happens here.
+    /// job; then the job no longer owes its announcement (`Store::announced`). Errors are
+    /// logged: the job itself is done whatever happens here, and an announcement not recorded
+    /// as made is made again by a sweep ([`redeliver`]), so delivery is at least once.
     pub async fn job_ended(app: &App, job_id: &str) {
         let job = match app.store.get_job(job_id).await {
             Ok(Some(j)) => j,
-            Ok(None) => return,
+            Ok(None) => {
+                // Deleted or expired: nothing to announce, and nothing owed any more.
+                let _ = app.store.announced(job_id, None).await;
+                return;
+            }
             Err(e) => {
                 tracing::warn!(job = %job_id, error = %e, "cannot read the finished job to announce it");
                 return;
             }
         };
         if !matches!(job.status, JobStatus::Succeeded | JobStatus::Failed) {
+            let _ = app.store.announced(job_id, None).await;
             return;
         }
         let body = match serde_json::to_vec(&JobView::from(&job)) {
@@ -84,30 +91,62 @@ mod delivery {
         if let Some(bus) = &app.settings.event_bus {
             super::events::put(&app.settings, bus, &body, job_id).await;
         }
-        let Some(notify) = job.spec.notify.clone() else {
-            return;
+        let spec = match job.spec.notify.clone() {
+            Some(notify) if notify.status == NotifyStatus::Pending => {
+                let done = match app.settings.notify_secret.as_deref() {
+                    Some(secret) => deliver(&app.settings, secret.as_bytes(), notify, &body).await,
+                    // Accepted while a secret was set; never sent unsigned.
+                    None => Notify {
+                        status: NotifyStatus::Failed,
+                        last_error: Some("TSFN_NOTIFY_SECRET is not set on the worker".into()),
+                        ..notify
+                    },
+                };
+                tracing::info!(job = %job_id, status = ?done.status, attempts = done.attempts, "notification");
+                let mut spec = job.spec.clone();
+                spec.notify = Some(done);
+                Some(spec)
+            }
+            _ => None,
         };
-        if notify.status != NotifyStatus::Pending {
-            return;
+        if let Err(e) = app.store.announced(job_id, spec.as_ref()).await {
+            tracing::warn!(job = %job_id, error = %e, "cannot record the announcement as made; a sweep will make it again");
         }
-        let Some(secret) = app.settings.notify_secret.as_deref() else {
-            // Accepted while a secret was set; never sent unsigned.
-            let mut spec = job.spec.clone();
-            spec.notify = Some(Notify {
-                status: NotifyStatus::Failed,
-                last_error: Some("TSFN_NOTIFY_SECRET is not set on the worker".into()),
-                ..notify
-            });
-            let _ = app.store.set_spec(job_id, &spec).await;
-            return;
-        };
-        let done = deliver(&app.settings, secret.as_bytes(), notify, &body).await;
-        tracing::info!(job = %job_id, status = ?done.status, attempts = done.attempts, "notification");
-        let mut spec = job.spec.clone();
-        spec.notify = Some(done);
-        if let Err(e) = app.store.set_spec(job_id, &spec).await {
-            tracing::warn!(job = %job_id, error = %e, "cannot record the notification's outcome");
+    }
+
+    /// Most announcements one sweep makes at once, and batches per sweep.
+    const REDELIVER_BATCH: usize = 32;
+    const REDELIVER_BATCHES: usize = 8;
+
+    /// Makes the announcements that are due: of jobs failed for running out of attempts (due at
+    /// once) and of jobs whose worker stopped before it made theirs. Run by the periodic sweep
+    /// (`crate::sweep`) and the worker function's scheduled sweep. Returns how many it made.
+    pub async fn redeliver(app: &App, policy: crate::jobs::Policy) -> crate::error::Result<usize> {
+        let mut made = 0;
+        for _ in 0..REDELIVER_BATCHES {
+            let now = crate::time::now_ms();
+            let ids = app
+                .store
+                .take_due_announcements(
+                    now,
+                    now.saturating_add(policy.redeliver_ms),
+                    REDELIVER_BATCH,
+                )
+                .await?;
+            if !ids.is_empty() {
+                tracing::info!(
+                    jobs = ids.len(),
+                    "making announcements a worker did not make"
+                );
+            }
+            // Together: one slow receiver must not hold the others back.
+            futures_util::future::join_all(ids.iter().map(|id| job_ended(app, id))).await;
+            made += ids.len();
+            if ids.len() < REDELIVER_BATCH {
+                break;
+            }
         }
+        Ok(made)
     }
 
     /// POSTs `body` to `n.url` until a 2xx answer or until `TSFN_NOTIFY_MAX_MS` has passed:

@@ -441,6 +441,13 @@ impl Settings {
             lease_ms: self.job_lease_ms,
             max_attempts: self.job_max_attempts,
             grace_ms: self.shutdown_grace_ms,
+            events: self.event_bus.is_some(),
+            // The whole retry window, one more attempt's timeout, the event's three (the SDK's
+            // operation timeout) and one more as margin.
+            redeliver_ms: self
+                .notify_max_ms
+                .saturating_add(self.notify_timeout_ms.saturating_mul(5))
+                as i64,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The periodic sweep, what keeps the stores within their limits: it removes what expired jobs
 //! leave behind (`TSFN_JOB_TTL`; reads already skip them) and the points older than each
-//! series' `retention`. `tsfn serve` (with workers) and `tsfn worker` run it every
+//! series' `retention`; and it makes the job announcements that are due ([`announce`]). `tsfn serve` (with workers) and `tsfn worker` run it every
 //! `TSFN_SWEEP_INTERVAL` beside their job workers; the worker Lambda runs it on each scheduled
 //! sweep event, so on AWS its schedule is the interval.
 //!
@@ -53,13 +53,26 @@ pub async fn once(store: &dyn Store, now: i64) -> Result<Swept> {
     Ok(Swept { jobs, points })
 }
 
-/// Runs [`once`] every `TSFN_SWEEP_INTERVAL` until `shutdown` turns true. A failed pass (the
+/// Makes the announcements (events, notifications) that are due: of jobs failed for running
+/// out of attempts, and of jobs whose worker stopped before making theirs
+/// (`crate::notify::redeliver`). A failure is logged; the next sweep tries again.
+pub async fn announce(app: &App) {
+    #[cfg(feature = "events")]
+    if let Err(e) = Box::pin(crate::notify::redeliver(app, app.settings.policy())).await {
+        tracing::warn!(error = %e, "cannot look for announcements to make; trying again next sweep");
+    }
+    #[cfg(not(feature = "events"))]
+    let _ = app;
+}
+
+/// Runs [`announce`] and [`once`] every `TSFN_SWEEP_INTERVAL` until `shutdown` turns true. A failed pass (the
 /// store down) is retried at the next interval; like the workers' claims, an outage is logged
 /// when it starts and when it ends, not at every pass.
 pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     let every = app.settings.sweep_interval;
     let mut failing = false;
     while !*shutdown.borrow() {
+        announce(&app).await;
         match once(app.store.as_ref(), now_ms()).await {
             Ok(s) => {
                 if failing {

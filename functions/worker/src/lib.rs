@@ -90,6 +90,8 @@ pub async fn handle_sweep(
         return Err(Error::invalid("max_jobs", "must be at least 1"));
     }
     let ran = worker::sweep(&app, invocation, app.settings.policy(), event.max_jobs).await?;
+    // Announcements due: of jobs that ran out of attempts, and of runs stopped before theirs.
+    tsfn_shared::sweep::announce(&app).await;
     // The jobs above ran whatever this does: a failed pass is logged, and the next scheduled
     // sweep tries again.
     match tsfn_shared::sweep::once(app.store.as_ref(), tsfn_shared::time::now_ms()).await {

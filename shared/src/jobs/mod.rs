@@ -114,6 +114,21 @@ pub struct Policy {
     pub max_attempts: u32,
     /// On shutdown, how long a running job may take to finish before it is handed back.
     pub grace_ms: u64,
+    /// Whether every finished job is announced (an EventBridge bus is set); a job with a
+    /// `notify` always is.
+    pub events: bool,
+    /// How long after a job finished a sweep takes over an announcement its worker has not
+    /// made (the worker stopped): longer than the worker's own delivery can last.
+    pub redeliver_ms: i64,
+}
+
+impl Policy {
+    /// When a job finishing at `now` owes its announcement: with an event or a notification to
+    /// send, and only in a binary that sends them (the `events` feature).
+    pub fn announce_at(&self, spec: &JobSpec, now: i64) -> Option<i64> {
+        (cfg!(feature = "events") && (self.events || spec.notify.is_some()))
+            .then(|| now.saturating_add(self.redeliver_ms))
+    }
 }
 
 /// The JSON shape of a job.

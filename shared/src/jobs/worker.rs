@@ -120,6 +120,7 @@ async fn process_in_span(
             }
         }.in_current_span())
         };
+    let announce = |now| policy.announce_at(&job.spec, now);
     let run = execute(store.as_ref(), &job.spec, beat.as_ref());
     tokio::pin!(run);
     let shutting_down = async {
@@ -142,7 +143,10 @@ async fn process_in_span(
             Ok(true) => Ran::Released,
             _ => Ran::Lost,
         },
-        Some(Ok(outcome)) => match store.finish(&claim, &outcome, now_ms()).await {
+        Some(Ok(outcome)) => match {
+            let now = now_ms();
+            store.finish(&claim, &outcome, now, announce(now)).await
+        } {
             Ok(true) => {
                 let status = match outcome {
                     super::Outcome::Succeeded { .. } => JobStatus::Succeeded,
@@ -165,7 +169,8 @@ async fn process_in_span(
 }
 
 /// What follows a job's end: its event and notification (`crate::notify`), after the outcome
-/// is stored. Without the `events` feature (binaries that run no jobs) there is nothing to send.
+/// is stored, for a job that owes them ([`Policy::announce_at`]). Without the `events` feature
+/// (binaries that run no jobs) there is nothing to send.
 async fn job_ended(app: &App, id: &str) {
     // Boxed: inlined, its HTTP client's and the SDK's futures make the worker binary's
     // entry future deeper than the compiler's layout limit.
@@ -201,10 +206,11 @@ pub async fn run(app: Arc<App>, name: String, policy: Policy, mut shutdown: watc
         match claimed {
             Ok(Some(Claimed { job, claim })) => {
                 let id = job.id.clone();
+                let owes = policy.announce_at(&job.spec, 0).is_some();
                 let ran = process(app.store.clone(), job, claim, policy, shutdown.clone())
                     .instrument(tracing::info_span!("worker", name = %name))
                     .await;
-                if let Ran::Finished(_) = ran {
+                if let (Ran::Finished(_), true) = (ran, owes) {
                     // On a task of its own: a slow receiver must not keep this worker from
                     // the next job.
                     let app = app.clone();
@@ -251,10 +257,13 @@ pub async fn sweep(
             break;
         };
         let id = job.id.clone();
+        let owes = policy.announce_at(&job.spec, 0).is_some();
         let status = match process(app.store.clone(), job, claim, policy, rx.clone()).await {
             Ran::Finished(s) => {
                 // Awaited here: a Lambda sandbox freezes once its invocation returns.
-                job_ended(app, &id).await;
+                if owes {
+                    job_ended(app, &id).await;
+                }
                 s
             }
             Ran::Interrupted | Ran::Lost | Ran::Released => JobStatus::Running,
@@ -278,10 +287,13 @@ pub async fn run_one(app: &App, job_id: &str, name: &str, policy: Policy) -> Res
         };
     };
     let (_tx, rx) = watch::channel(false);
+    let owes = policy.announce_at(&job.spec, 0).is_some();
     match process(app.store.clone(), job, claim, policy, rx).await {
         Ran::Finished(s) => {
             // Awaited here: a Lambda sandbox freezes once its invocation returns.
-            job_ended(app, job_id).await;
+            if owes {
+                job_ended(app, job_id).await;
+            }
             Ok(s)
         }
         Ran::Interrupted => Err(Error::Unavailable(format!(

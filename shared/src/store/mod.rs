@@ -145,12 +145,33 @@ pub trait Store: Send + Sync + 'static {
     /// Extends the lease and records progress; false when the claim is no longer current.
     async fn renew(&self, claim: &Claim, now: i64, lease_ms: i64, progress: u8) -> Result<bool>;
 
-    /// Stores the outcome (and result) if the claim is still current; false otherwise.
-    async fn finish(&self, claim: &Claim, outcome: &Outcome, now: i64) -> Result<bool>;
+    /// Stores the outcome (and result) if the claim is still current; false otherwise. With
+    /// `announce_at`, the job is recorded, in the same write, as owing its announcement (its
+    /// event and notification, `crate::notify`), due at that time unless [`Store::announced`]
+    /// comes first: the worker announces at once, and a sweep takes over if it stopped.
+    async fn finish(
+        &self,
+        claim: &Claim,
+        outcome: &Outcome,
+        now: i64,
+        announce_at: Option<i64>,
+    ) -> Result<bool>;
 
-    /// Replaces a job's stored spec (its notification's delivery state changes after the job
-    /// ended; nothing else in a spec ever does); false when the job is gone.
-    async fn set_spec(&self, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool>;
+    /// Up to `limit` jobs whose announcement is due at `now`, oldest first, each taken: due
+    /// again at `retry_at` (so two sweeps do not both take it, and a sweep that stops is
+    /// followed by another). A job failed for running out of attempts (in `claim_next` or
+    /// `claim_job`) is due at once.
+    async fn take_due_announcements(
+        &self,
+        now: i64,
+        retry_at: i64,
+        limit: usize,
+    ) -> Result<Vec<String>>;
+
+    /// The job's announcement is made: it no longer owes one. With `spec`, its stored spec is
+    /// replaced too (the notification's delivery state; nothing else in a spec ever changes).
+    /// False when the job is gone.
+    async fn announced(&self, id: &str, spec: Option<&crate::jobs::JobSpec>) -> Result<bool>;
 
     /// Gives a claimed job back to the queue (graceful shutdown); false when the claim is stale.
     async fn release(&self, claim: &Claim) -> Result<bool>;

@@ -695,3 +695,89 @@ fn per_point_items_of_earlier_versions_read_write_and_compact() {
     want.insert(t0 + 5, 2.0);
     check(&want, "legacy", "written after init-store");
 }
+
+/// A jobs table of an earlier version, without the `announce` index (finished jobs owing their
+/// announcement): `tsfn init-store` adds it, says so, waits until it is ACTIVE, and a second run
+/// has nothing to add.
+#[test]
+fn init_store_adds_the_announce_index_to_an_earlier_jobs_table() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType as T,
+    };
+    let proxy = Proxy::start();
+    let pfx = prefix();
+    let store = format!("dynamodb://{pfx}");
+    let jobs = format!("{pfx}-jobs");
+    let (rt, db) = moto_client();
+    let key = |name: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(T::S)
+            .build()
+            .unwrap()
+    };
+    let gsi = |name: &str, pk: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(pk, KeyType::Hash))
+            .key_schema(key("ix", KeyType::Range))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .unwrap()
+    };
+    rt.block_on(
+        db.create_table()
+            .table_name(&jobs)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("id", KeyType::Hash))
+            .attribute_definitions(attr("id"))
+            .attribute_definitions(attr("status"))
+            .attribute_definitions(attr("ix"))
+            .attribute_definitions(attr("g"))
+            .global_secondary_indexes(gsi("by_status", "status"))
+            .global_secondary_indexes(gsi("all", "g"))
+            .send(),
+    )
+    .unwrap();
+    let indexes = || -> Vec<String> {
+        let t = rt
+            .block_on(db.describe_table().table_name(&jobs).send())
+            .unwrap()
+            .table
+            .unwrap();
+        let mut v: Vec<String> = t
+            .global_secondary_indexes()
+            .iter()
+            .filter_map(|g| g.index_name().map(str::to_owned))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(indexes(), ["all", "by_status"]);
+    let out = proxy.tsfn("init-store", &store);
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("adding index announce to table {jobs}")),
+        "{said}"
+    );
+    assert_eq!(indexes(), ["all", "announce", "by_status"]);
+    let again = proxy.tsfn("init-store", &store);
+    let said = String::from_utf8_lossy(&again.stdout).into_owned()
+        + &String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{said}");
+    assert!(!said.contains("adding index"), "{said}");
+}

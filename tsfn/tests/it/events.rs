@@ -399,6 +399,151 @@ fn notify_is_validated_at_submit() {
     assert_eq!(job(&s, j["id"].as_str().unwrap())["notify"], j["notify"]);
 }
 
+/// The environment of a `tsfn worker` of these tests: the store's (moto's for DynamoDB), the
+/// notification settings, one worker loop, and a sweep every 200 ms.
+fn worker_env<'a>(s: &'a Server, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut env = if s.store.starts_with("dynamodb://") {
+        support::moto().env()
+    } else {
+        Vec::new()
+    };
+    env.extend(notify_env(&[
+        ("TSFN_WORKERS", "1"),
+        ("TSFN_SWEEP_INTERVAL", "200ms"),
+    ]));
+    env.extend_from_slice(extra);
+    env
+}
+
+/// A worker killed while its receiver has the notification (before any answer): the job's
+/// notification stays owed, and another worker's sweep delivers it once the first worker's
+/// delivery could no longer be running (`TSFN_NOTIFY_MAX_MS` and five attempt timeouts after
+/// the job finished: 1.5 + 7.5 s here), not before. The serve process runs no jobs.
+fn redelivered_after_worker_killed(s: Server) {
+    let rx = Receiver::start(vec![Answer::Hang, Answer::Status(200)]);
+    s.write("s1", &[(1_700_000_000, 1.0)]);
+    let id = submit(&s, "s1", Some(&rx.url()))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let timing = [
+        ("TSFN_NOTIFY_TIMEOUT_MS", "1500"),
+        ("TSFN_NOTIFY_MAX_MS", "1500"),
+    ];
+    let mut first = support::WorkerProc::start(&s.store, "first", &worker_env(&s, &timing));
+    eventually(
+        Duration::from_secs(30),
+        "the first delivery attempt",
+        || !rx.got().is_empty(),
+    );
+    // Within its attempt's 1.5 s: the delivery is in flight when the worker dies.
+    first.kill();
+    let killed = Instant::now();
+    let v = job(&s, &id);
+    assert_eq!(v["status"], "succeeded", "{v}");
+    assert_eq!(v["notify"]["status"], "pending", "{v}");
+    let _second = support::WorkerProc::start(&s.store, "second", &worker_env(&s, &timing));
+    let done = eventually(
+        Duration::from_secs(40),
+        "the notification redelivered",
+        || {
+            let v = job(&s, &id);
+            (v["notify"]["status"] == "delivered").then_some(v)
+        },
+    );
+    assert_eq!(
+        done["notify"],
+        json!({"url": rx.url(), "status": "delivered", "attempts": 1, "last_error": null})
+    );
+    let got = rx.got();
+    assert_eq!(got.len(), 2, "{got:?}");
+    for r in &got {
+        let record = verified(r);
+        assert_eq!(record["id"], id.as_str());
+        assert_eq!(record["status"], "succeeded");
+    }
+    // Not taken over while the first worker's delivery could still have been running (it
+    // finished the job at most a few ms before the first attempt arrived).
+    let gap = got[1].at - got[0].at;
+    assert!(
+        gap >= Duration::from_millis(8_500),
+        "redelivered after {gap:?}"
+    );
+    assert!(killed.elapsed() < Duration::from_secs(40));
+}
+
+#[test]
+fn notify_redelivered_after_worker_killed_sqlite() {
+    redelivered_after_worker_killed(Server::sqlite_file(&notify_env(&[("TSFN_WORKERS", "0")])));
+}
+
+#[test]
+fn notify_redelivered_after_worker_killed_redis() {
+    redelivered_after_worker_killed(Server::redis(&notify_env(&[("TSFN_WORKERS", "0")])));
+}
+
+#[test]
+fn notify_redelivered_after_worker_killed_dynamodb() {
+    redelivered_after_worker_killed(Server::dynamodb(&notify_env(&[("TSFN_WORKERS", "0")])));
+}
+
+/// A job whose worker died on its last attempt fails for good when the next worker finds it;
+/// that failure is announced like any other end: the receiver gets the failed record, signed.
+/// The dead worker is this test: it claims the job through the store with a 1 ms lease and
+/// never finishes it.
+fn gave_up_is_notified(s: Server) {
+    let rx = Receiver::start(vec![Answer::Status(200)]);
+    s.write("s1", &[(1_700_000_000, 1.0)]);
+    let id = submit(&s, "s1", Some(&rx.url()))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let settings = tsfn_shared::settings::Settings {
+            store: s.store.clone(),
+            ..Default::default()
+        };
+        let store = tsfn_shared::store::open(&settings).await.unwrap();
+        let now = tsfn_shared::time::now_ms();
+        let claimed = store.claim_job(&id, "dead", now, 1, 1).await.unwrap();
+        assert!(claimed.is_some(), "the dead worker's claim");
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    let _w = support::WorkerProc::start(
+        &s.store,
+        "next",
+        &worker_env(&s, &[("TSFN_JOB_MAX_ATTEMPTS", "1")]),
+    );
+    let done = eventually(Duration::from_secs(30), "the failure announced", || {
+        let v = job(&s, &id);
+        (v["notify"]["status"] == "delivered").then_some(v)
+    });
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["attempts"], 1, "{done}");
+    let got = rx.got();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let record = verified(&got[0]);
+    assert_eq!(record["id"], id.as_str());
+    assert_eq!(record["status"], "failed");
+    assert!(
+        record["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("gave up after 1 attempts")),
+        "{record}"
+    );
+}
+
+#[test]
+fn notify_when_out_of_attempts_sqlite() {
+    gave_up_is_notified(Server::sqlite_file(&notify_env(&[("TSFN_WORKERS", "0")])));
+}
+
+#[test]
+fn notify_when_out_of_attempts_redis() {
+    gave_up_is_notified(Server::redis(&notify_env(&[("TSFN_WORKERS", "0")])));
+}
+
 /// The job's event on moto's EventBridge: a rule on the bus sends it to an SQS queue, read back
 /// by `events_bridge.py` with boto3.
 #[test]

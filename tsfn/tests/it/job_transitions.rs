@@ -152,7 +152,7 @@ async fn run(store: &DynStore, name: &str, table: Vec<Step>) {
             Finish(w, attempt, now, want) => {
                 let now = base + now;
                 let got = store
-                    .finish(&claim(&id, w, attempt), &succeeded(), now)
+                    .finish(&claim(&id, w, attempt), &succeeded(), now, None)
                     .await
                     .unwrap();
                 assert_eq!(got, want, "{at}: finish by {w}/{attempt}");
@@ -204,7 +204,10 @@ async fn expiry(store: &DynStore, purged: u64) {
         .await
         .unwrap()
         .expect("claimed");
-    assert!(store.finish(&c.claim, &succeeded(), old + 1).await.unwrap());
+    assert!(store
+        .finish(&c.claim, &succeeded(), old + 1, None)
+        .await
+        .unwrap());
     for attempt in 0..MAX_ATTEMPTS as i64 {
         let at_time = old + attempt * 2 * LEASE;
         let c = store
@@ -229,7 +232,10 @@ async fn expiry(store: &DynStore, purged: u64) {
         .await
         .unwrap()
         .expect("claimed");
-    assert!(store.finish(&c.claim, &succeeded(), base).await.unwrap());
+    assert!(store
+        .finish(&c.claim, &succeeded(), base, None)
+        .await
+        .unwrap());
     assert_eq!(store.count_queued(100).await.unwrap(), 1, "{at}: queued");
 
     for id in [&done_long_ago, &gave_up_long_ago] {
@@ -295,11 +301,128 @@ async fn expiry(store: &DynStore, purged: u64) {
     }
 }
 
+/// Owed announcements (`finish` with `announce_at`, `take_due_announcements`, `announced`): a
+/// finished job's is due at the time given, taken once, taken again when its taker let it lapse,
+/// and gone once announced (with the spec's new notification state stored); a job finished
+/// without one never shows; a job that ran out of attempts is due at once.
+async fn announcements(store: &DynStore) {
+    let at = format!("announcements on {}", store.backend());
+    // What earlier tables left owing (their jobs gave up), cleared first.
+    loop {
+        let left = store
+            .take_due_announcements(i64::MAX / 4, i64::MAX / 2, 100)
+            .await
+            .unwrap();
+        for id in &left {
+            store.announced(id, None).await.unwrap();
+        }
+        if left.is_empty() {
+            break;
+        }
+    }
+    let base = now_ms();
+    let take = |now: i64, retry: i64| store.take_due_announcements(now, retry, 10);
+    let owing = queue(store, base).await;
+    let quiet = queue(store, base).await;
+    for (id, announce_at) in [(&owing, Some(base + 100)), (&quiet, None)] {
+        let c = store
+            .claim_job(id, "w", base, LEASE, MAX_ATTEMPTS)
+            .await
+            .unwrap()
+            .expect("claimed");
+        assert!(store
+            .finish(&c.claim, &succeeded(), base + 1, announce_at)
+            .await
+            .unwrap());
+    }
+    assert!(
+        take(base + 99, base + 1000).await.unwrap().is_empty(),
+        "{at}: not due yet"
+    );
+    assert_eq!(
+        take(base + 100, base + 1000).await.unwrap(),
+        vec![owing.clone()],
+        "{at}: due"
+    );
+    assert!(
+        take(base + 999, base + 2000).await.unwrap().is_empty(),
+        "{at}: taken"
+    );
+    assert_eq!(
+        take(base + 1000, base + 2000).await.unwrap(),
+        vec![owing.clone()],
+        "{at}: its taker let it lapse"
+    );
+    let mut spec = store.get_job(&owing).await.unwrap().unwrap().spec;
+    let delivered = tsfn_shared::jobs::Notify {
+        url: "https://receiver.example/hook".into(),
+        status: tsfn_shared::jobs::NotifyStatus::Delivered,
+        attempts: 2,
+        last_error: None,
+    };
+    spec.notify = Some(delivered.clone());
+    assert!(store.announced(&owing, Some(&spec)).await.unwrap(), "{at}");
+    let job = store.get_job(&owing).await.unwrap().unwrap();
+    assert_eq!(
+        job.spec.notify,
+        Some(delivered),
+        "{at}: the delivery stored"
+    );
+    assert_eq!(job.status, JobStatus::Succeeded, "{at}");
+    assert!(
+        take(i64::MAX / 4, i64::MAX / 2).await.unwrap().is_empty(),
+        "{at}: announced"
+    );
+
+    let gives_up = queue(store, base).await;
+    for attempt in 0..MAX_ATTEMPTS as i64 {
+        let c = store
+            .claim_job(
+                &gives_up,
+                "w",
+                base + attempt * 2 * LEASE,
+                LEASE,
+                MAX_ATTEMPTS,
+            )
+            .await
+            .unwrap();
+        assert!(c.is_some(), "{at}: claim {attempt}");
+    }
+    let ended = base + 10 * LEASE;
+    assert!(store
+        .claim_job(&gives_up, "w", ended, LEASE, MAX_ATTEMPTS)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        take(ended - 1, ended + 1000).await.unwrap().is_empty(),
+        "{at}"
+    );
+    assert_eq!(
+        take(ended, ended + 1000).await.unwrap(),
+        vec![gives_up.clone()],
+        "{at}: out of attempts, due at once"
+    );
+    assert!(store.announced(&gives_up, None).await.unwrap(), "{at}");
+    let job = store.get_job(&gives_up).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Failed, "{at}");
+    assert_eq!(job.spec.notify, None, "{at}: spec kept");
+    assert!(
+        take(i64::MAX / 4, i64::MAX / 2).await.unwrap().is_empty(),
+        "{at}"
+    );
+    assert!(
+        !store.announced("no-such-job", None).await.unwrap(),
+        "{at}: gone"
+    );
+}
+
 async fn all_tables(store: DynStore, purged: u64) {
     run(&store, "withdraw", withdraw()).await;
     run(&store, "takeover", takeover()).await;
     run(&store, "gives_up", gives_up()).await;
     expiry(&store, purged).await;
+    announcements(&store).await;
 }
 
 #[tokio::test]

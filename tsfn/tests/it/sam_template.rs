@@ -75,10 +75,18 @@ const TABLES: &[TableDesign] = &[
     TableDesign {
         name: "jobs",
         keys: &[("id", "HASH")],
-        attributes: &[("id", "S"), ("status", "S"), ("ix", "S"), ("g", "S")],
+        attributes: &[
+            ("id", "S"),
+            ("status", "S"),
+            ("ix", "S"),
+            ("g", "S"),
+            ("ag", "S"),
+            ("announce_at", "N"),
+        ],
         indexes: &[
             ("by_status", &[("status", "HASH"), ("ix", "RANGE")]),
             ("all", &[("g", "HASH"), ("ix", "RANGE")]),
+            ("announce", &[("ag", "HASH"), ("announce_at", "RANGE")]),
         ],
         stream: Some("NEW_IMAGE"),
         ttl: Some("expires_at"),

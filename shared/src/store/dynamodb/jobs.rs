@@ -163,7 +163,7 @@ async fn give_up_if_exhausted(d: &Db, id: &str, now: i64, max_attempts: u32) -> 
         .table_name(d.table("jobs"))
         .key("id", s(id))
         .update_expression(
-            "SET #st = :failed, finished = :now, #e = :msg, expires_at = :exp REMOVE lease_until",
+            "SET #st = :failed, finished = :now, #e = :msg, expires_at = :exp, ag = :ag, announce_at = :now REMOVE lease_until",
         )
         .condition_expression(
             "(#st = :queued OR (#st = :running AND lease_until < :now)) AND attempts >= :max",
@@ -177,6 +177,8 @@ async fn give_up_if_exhausted(d: &Db, id: &str, now: i64, max_attempts: u32) -> 
         .expression_attribute_values(":max", n(max_attempts))
         .expression_attribute_values(":msg", s(gave_up(max_attempts)))
         .expression_attribute_values(":exp", n(expires_at(d, now)))
+        // Its announcement is due at once.
+        .expression_attribute_values(":ag", s(ANNOUNCE_DUE))
         .send()
         .await;
     match r {
@@ -267,41 +269,112 @@ pub(super) async fn renew(
     cas(on_claim(b, c)).await
 }
 
-pub(super) async fn finish(d: &Db, c: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
+pub(super) async fn finish(
+    d: &Db,
+    c: &Claim,
+    outcome: &Outcome,
+    now: i64,
+    announce_at: Option<i64>,
+) -> Result<bool> {
     let b = d.client.update_item().table_name(d.table("jobs"));
+    // An owed announcement puts the item in the sparse `announce` index.
+    let announce = if announce_at.is_some() {
+        ", ag = :ag, announce_at = :ann"
+    } else {
+        ""
+    };
     let b = match outcome {
         Outcome::Succeeded { content_type, data } => {
             // Parts first: the status says succeeded only once the whole result is stored.
             let parts = results::put(d, &c.job_id, data, expires_at(d, now)).await?;
-            b.update_expression("SET #st = :done, finished = :now, progress = :hundred, result_size = :size, result_type = :type, result_parts = :parts, expires_at = :exp REMOVE lease_until")
+            b.update_expression(format!("SET #st = :done, finished = :now, progress = :hundred, result_size = :size, result_type = :type, result_parts = :parts, expires_at = :exp{announce} REMOVE lease_until"))
                 .expression_attribute_values(":done", s("succeeded"))
                 .expression_attribute_values(":size", n(data.len()))
                 .expression_attribute_values(":type", s(content_type))
                 .expression_attribute_values(":parts", n(parts))
         }
         Outcome::Failed { error } => b
-            .update_expression("SET #st = :done, finished = :now, progress = :hundred, #e = :err, expires_at = :exp REMOVE lease_until")
+            .update_expression(format!("SET #st = :done, finished = :now, progress = :hundred, #e = :err, expires_at = :exp{announce} REMOVE lease_until"))
             .expression_attribute_names("#e", "error")
             .expression_attribute_values(":done", s("failed"))
             .expression_attribute_values(":err", s(error)),
     };
-    let b = b
+    let mut b = b
         .expression_attribute_values(":now", n(now))
         .expression_attribute_values(":exp", n(expires_at(d, now)))
         .expression_attribute_values(":hundred", n(100));
+    if let Some(at) = announce_at {
+        b = b
+            .expression_attribute_values(":ag", s(ANNOUNCE_DUE))
+            .expression_attribute_values(":ann", n(at));
+    }
     cas(on_claim(b, c)).await
 }
 
+/// The partition key of the sparse `announce` index: present only on finished jobs that owe
+/// their announcement, sorted there by `announce_at`.
+pub(super) const ANNOUNCE_DUE: &str = "due";
+
+/// Reads due entries of the `announce` index (eventually consistent, so an entry may show
+/// late), then takes each with a compare-and-set on its `announce_at`: a job another sweep
+/// took meanwhile is skipped.
+pub(super) async fn take_due_announcements(
+    d: &Db,
+    now: i64,
+    retry_at: i64,
+    limit: usize,
+) -> Result<Vec<String>> {
+    let r = d
+        .client
+        .query()
+        .table_name(d.table("jobs"))
+        .index_name("announce")
+        .key_condition_expression("ag = :ag AND announce_at <= :now")
+        .expression_attribute_values(":ag", s(ANNOUNCE_DUE))
+        .expression_attribute_values(":now", n(now))
+        .limit(limit.clamp(1, 1000) as i32)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let mut taken = Vec::new();
+    for it in r.items.unwrap_or_default() {
+        let (Some(id), Some(at)) = (get_s(&it, "id"), get_n::<i64>(&it, "announce_at")) else {
+            continue;
+        };
+        let b = d
+            .client
+            .update_item()
+            .table_name(d.table("jobs"))
+            .key("id", s(id))
+            .update_expression("SET announce_at = :retry")
+            .condition_expression("announce_at = :at")
+            .expression_attribute_values(":retry", n(retry_at))
+            .expression_attribute_values(":at", n(at));
+        if cas(b).await? {
+            taken.push(id.to_owned());
+        }
+    }
+    Ok(taken)
+}
+
 /// Conditional on the item existing, so a deleted job is not brought back as a bare spec.
-pub(super) async fn set_spec(d: &Db, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool> {
-    let b = d
+pub(super) async fn announced(
+    d: &Db,
+    id: &str,
+    spec: Option<&crate::jobs::JobSpec>,
+) -> Result<bool> {
+    let mut b = d
         .client
         .update_item()
         .table_name(d.table("jobs"))
         .key("id", s(id))
-        .update_expression("SET spec = :spec")
-        .condition_expression("attribute_exists(id)")
-        .expression_attribute_values(":spec", s(spec.to_stored()));
+        .condition_expression("attribute_exists(id)");
+    b = match spec {
+        Some(spec) => b
+            .update_expression("SET spec = :spec REMOVE ag, announce_at")
+            .expression_attribute_values(":spec", s(spec.to_stored())),
+        None => b.update_expression("REMOVE ag, announce_at"),
+    };
     cas(b).await
 }
 

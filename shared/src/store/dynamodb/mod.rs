@@ -15,8 +15,9 @@
 //!   versions has no `ver` (version 0) and no `n` (counted from the items until `init-store`
 //!   records it);
 //! - `PREFIX-jobs`: key `id`; the job record, `ix` (`{created:015}|{id}`) and `g` = "job", with
-//!   the indexes `by_status` (status, ix) and `all` (g, ix) for listings, and a stream of new
-//!   images that triggers the worker function;
+//!   the indexes `by_status` (status, ix) and `all` (g, ix) for listings, the sparse index
+//!   `announce` (ag, announce_at) of finished jobs owing their announcement (`crate::notify`),
+//!   and a stream of new images that triggers the worker function;
 //! - `PREFIX-results`: partition `id`, sort `part`; results in parts of at most 350 KB, so
 //!   results above the 400 KB item limit work.
 //!
@@ -100,6 +101,13 @@ impl DynamoStore {
         // DynamoDB answers CreateTable at once and builds the table (and its indexes) after.
         schema::wait_active(&self.db, schema::ACTIVE_WAIT, true, say).await?;
         say("every table and index is ACTIVE");
+        if schema::add_announce_index(&self.db).await? {
+            say(&format!(
+                "adding index announce to table {}",
+                self.db.table("jobs")
+            ));
+            schema::wait_active(&self.db, schema::ACTIVE_WAIT, false, say).await?;
+        }
         for t in schema::enable_ttl(&self.db).await? {
             say(&format!("enabled TTL on expires_at of table {t}"));
         }
@@ -230,12 +238,27 @@ impl Store for DynamoStore {
         jobs::renew(&self.db, claim, now, lease_ms, progress).await
     }
 
-    async fn finish(&self, claim: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
-        jobs::finish(&self.db, claim, outcome, now).await
+    async fn finish(
+        &self,
+        claim: &Claim,
+        outcome: &Outcome,
+        now: i64,
+        announce_at: Option<i64>,
+    ) -> Result<bool> {
+        jobs::finish(&self.db, claim, outcome, now, announce_at).await
     }
 
-    async fn set_spec(&self, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool> {
-        jobs::set_spec(&self.db, id, spec).await
+    async fn take_due_announcements(
+        &self,
+        now: i64,
+        retry_at: i64,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        jobs::take_due_announcements(&self.db, now, retry_at, limit).await
+    }
+
+    async fn announced(&self, id: &str, spec: Option<&crate::jobs::JobSpec>) -> Result<bool> {
+        jobs::announced(&self.db, id, spec).await
     }
 
     async fn release(&self, claim: &Claim) -> Result<bool> {

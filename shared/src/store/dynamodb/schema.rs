@@ -63,6 +63,8 @@ pub(super) async fn init_tables(d: &Db) -> Result<Vec<String>> {
                 attr("status", S)?,
                 attr("ix", S)?,
                 attr("g", S)?,
+                attr("ag", S)?,
+                attr("announce_at", N)?,
             ],
         ),
         (
@@ -84,6 +86,7 @@ pub(super) async fn init_tables(d: &Db) -> Result<Vec<String>> {
             b = b
                 .global_secondary_indexes(gsi("by_status", "status")?)
                 .global_secondary_indexes(gsi("all", "g")?)
+                .global_secondary_indexes(announce_index()?)
                 .stream_specification(stream.clone());
         }
         match b.send().await {
@@ -93,6 +96,62 @@ pub(super) async fn init_tables(d: &Db) -> Result<Vec<String>> {
         }
     }
     Ok(created)
+}
+
+/// The sparse index of finished jobs owing their announcement (`ag` = "due", sorted by
+/// `announce_at`); keys only, since the sweep reads nothing else there.
+fn announce_index() -> Result<GlobalSecondaryIndex> {
+    GlobalSecondaryIndex::builder()
+        .index_name("announce")
+        .key_schema(key("ag", KeyType::Hash)?)
+        .key_schema(key("announce_at", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::KeysOnly)
+                .build(),
+        )
+        .build()
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Adds the `announce` index to a jobs table created by an earlier version (once the table is
+/// ACTIVE, which UpdateTable needs). Returns whether it did.
+pub(super) async fn add_announce_index(d: &Db) -> Result<bool> {
+    use aws_sdk_dynamodb::types::{CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate};
+    let out = d
+        .client
+        .describe_table()
+        .table_name(d.table("jobs"))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let has = out.table().is_some_and(|t| {
+        t.global_secondary_indexes()
+            .iter()
+            .any(|g| g.index_name() == Some("announce"))
+    });
+    if has {
+        return Ok(false);
+    }
+    let ix = announce_index()?;
+    let create = CreateGlobalSecondaryIndexAction::builder()
+        .index_name("announce")
+        .set_key_schema(Some(ix.key_schema().to_vec()))
+        .set_projection(ix.projection().cloned())
+        .build()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    d.client
+        .update_table()
+        .table_name(d.table("jobs"))
+        .attribute_definitions(attr("ag", ScalarAttributeType::S)?)
+        .attribute_definitions(attr("announce_at", ScalarAttributeType::N)?)
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder().create(create).build(),
+        )
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(true)
 }
 
 /// The attribute of the jobs and results tables' TTL (epoch seconds), as the SAM template

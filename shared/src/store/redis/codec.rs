@@ -44,6 +44,8 @@ pub(super) fn index_key(status: Option<JobStatus>) -> String {
 /// Sorted set of finished jobs' index members, scored by when they expire (ms): what the sweep
 /// removes from the listing indexes once the job hashes have expired.
 pub(super) const EXPIRING: &str = "tsfn:jobs:expiring";
+/// Finished jobs owing their announcement (event, notification): ids scored by when it is due.
+pub(super) const ANNOUNCE: &str = "tsfn:jobs:announce";
 
 pub(super) fn index_member(created: i64, id: &str) -> String {
     format!("{created:015}|{id}")

@@ -9,6 +9,9 @@
 //!   job's hash and result get that expiry (PEXPIREAT, `TSFN_JOB_TTL` after it finished), so
 //!   Redis drops them exactly on time; the listing skips (and removes) index members whose hash
 //!   is gone, and the workers' sweep removes the rest (`purge_expired`);
+//! - `tsfn:jobs:announce`: finished jobs owing their announcement (event, notification), ids
+//!   scored by when a sweep may take it (`take_due_announcements`); an id whose hash is gone is
+//!   dropped by the sweep that takes it;
 //! - `tsfn:queue`: the stream of job ids workers read (see `queue`); an entry is acknowledged
 //!   (and deleted) in the script that stores its job's final state.
 //!
@@ -20,7 +23,7 @@ use redis::{Script, Value};
 
 use super::codec::{
     index_key, index_member, job_from_fields, job_from_reply, job_key, result_key, series_key,
-    text, EXPIRING, GROUP, QUEUE,
+    text, ANNOUNCE, EXPIRING, GROUP, QUEUE,
 };
 use super::conn::{redis_err, Conn};
 use crate::error::{Error, Result};
@@ -202,6 +205,7 @@ impl Jobs {
             .key(index_key(Some(JobStatus::Failed)))
             .key(QUEUE)
             .key(EXPIRING)
+            .key(ANNOUNCE)
             .arg(worker)
             .arg(now)
             .arg(lease_until(now, lease_ms))
@@ -210,6 +214,7 @@ impl Jobs {
             .arg(GROUP)
             .arg(gave_up("%d"))
             .arg(now.saturating_add(self.ttl))
+            .arg(id)
             .invoke_async(&mut self.conn.get())
             .await
             .map_err(redis_err)?;
@@ -247,22 +252,57 @@ impl Jobs {
         Ok(n == 1)
     }
 
-    /// Only on an existing hash: HSET alone would bring back a deleted or expired job as a
-    /// hash holding just its spec. The hash keeps its expiry.
-    pub(super) async fn set_spec(&self, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool> {
+    /// Takes due announcements in one script: picked and pushed to `retry_at` together.
+    pub(super) async fn take_due_announcements(
+        &self,
+        now: i64,
+        retry_at: i64,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        Script::new(
+            "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3]) \
+             for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id) end \
+             return ids",
+        )
+        .key(ANNOUNCE)
+        .arg(now)
+        .arg(retry_at)
+        .arg(limit)
+        .invoke_async(&mut self.conn.get())
+        .await
+        .map_err(redis_err)
+    }
+
+    /// The spec is set only on an existing hash: HSET alone would bring back a deleted or
+    /// expired job as a hash holding just its spec. The hash keeps its expiry.
+    pub(super) async fn announced(
+        &self,
+        id: &str,
+        spec: Option<&crate::jobs::JobSpec>,
+    ) -> Result<bool> {
         let n: i64 = Script::new(
-            "if redis.call('EXISTS', KEYS[1]) == 1 then \
-               redis.call('HSET', KEYS[1], 'spec', ARGV[1]) return 1 end return 0",
+            "redis.call('ZREM', KEYS[2], ARGV[1]) \
+             if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end \
+             if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'spec', ARGV[2]) end \
+             return 1",
         )
         .key(job_key(id))
-        .arg(spec.to_stored())
+        .key(ANNOUNCE)
+        .arg(id)
+        .arg(spec.map(|s| s.to_stored()).unwrap_or_default())
         .invoke_async(&mut self.conn.get())
         .await
         .map_err(redis_err)?;
         Ok(n == 1)
     }
 
-    pub(super) async fn finish(&self, c: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
+    pub(super) async fn finish(
+        &self,
+        c: &Claim,
+        outcome: &Outcome,
+        now: i64,
+        announce_at: Option<i64>,
+    ) -> Result<bool> {
         let (status, error, ctype, data): (JobStatus, &str, &str, &[u8]) = match outcome {
             Outcome::Succeeded { content_type, data } => {
                 (JobStatus::Succeeded, "", content_type, data)
@@ -277,6 +317,7 @@ impl Jobs {
             .key(index_key(Some(status)))
             .key(QUEUE)
             .key(EXPIRING)
+            .key(ANNOUNCE)
             .arg(&c.worker)
             .arg(c.attempt)
             .arg(status.as_str())
@@ -287,6 +328,8 @@ impl Jobs {
             .arg(&c.receipt)
             .arg(GROUP)
             .arg(now.saturating_add(self.ttl))
+            .arg(announce_at.map(|a| a.to_string()).unwrap_or_default())
+            .arg(&c.job_id)
             .invoke_async(&mut self.conn.get())
             .await
             .map_err(redis_err)?;

@@ -199,12 +199,27 @@ impl Store for RedisStore {
         self.jobs.renew(claim, now, lease_ms, progress).await
     }
 
-    async fn finish(&self, claim: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
-        self.jobs.finish(claim, outcome, now).await
+    async fn finish(
+        &self,
+        claim: &Claim,
+        outcome: &Outcome,
+        now: i64,
+        announce_at: Option<i64>,
+    ) -> Result<bool> {
+        self.jobs.finish(claim, outcome, now, announce_at).await
     }
 
-    async fn set_spec(&self, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool> {
-        self.jobs.set_spec(id, spec).await
+    async fn take_due_announcements(
+        &self,
+        now: i64,
+        retry_at: i64,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        self.jobs.take_due_announcements(now, retry_at, limit).await
+    }
+
+    async fn announced(&self, id: &str, spec: Option<&crate::jobs::JobSpec>) -> Result<bool> {
+        self.jobs.announced(id, spec).await
     }
 
     async fn release(&self, claim: &Claim) -> Result<bool> {

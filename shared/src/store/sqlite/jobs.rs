@@ -190,7 +190,7 @@ pub(super) fn claim(
             let error = gave_up(attempts);
             tx.prepare_cached(
                 "UPDATE jobs SET status = 'failed', finished = ?2, error = ?3, lease_until = NULL,
-                     expires = ?4 WHERE id = ?1",
+                     expires = ?4, announce_at = ?2 WHERE id = ?1",
             )
             .and_then(|mut s| s.execute(params![id, now, error, now.saturating_add(ttl_ms)]))
             .map_err(db_err)?;
@@ -243,6 +243,7 @@ pub(super) fn finish(
     outcome: &Outcome,
     now: i64,
     ttl_ms: i64,
+    announce_at: Option<i64>,
 ) -> Result<bool> {
     let tx = write_tx(conn)?;
     let (status, error, size, ctype) = match outcome {
@@ -257,7 +258,7 @@ pub(super) fn finish(
     let n = tx
         .prepare_cached(
             "UPDATE jobs SET status = ?4, finished = ?5, error = ?6, result_size = ?7, result_type = ?8,
-                 lease_until = NULL, progress = 100, expires = ?9
+                 lease_until = NULL, progress = 100, expires = ?9, announce_at = ?10
              WHERE id = ?1 AND status = 'running' AND worker = ?2 AND attempts = ?3",
         )
         .and_then(|mut s| {
@@ -270,7 +271,8 @@ pub(super) fn finish(
                 error,
                 size,
                 ctype,
-                now.saturating_add(ttl_ms)
+                now.saturating_add(ttl_ms),
+                announce_at
             ])
         })
         .map_err(db_err)?;
@@ -365,10 +367,41 @@ pub(super) fn purge_expired(conn: &mut Connection, now: i64) -> Result<u64> {
     Ok(n as u64)
 }
 
-pub(super) fn set_spec(conn: &mut Connection, id: &str, spec: &str) -> Result<bool> {
+/// Takes the due announcements in one write transaction: picked and pushed to `retry_at`
+/// together, so two sweeps never take the same one. Expired jobs are left to the purge.
+pub(super) fn take_due_announcements(
+    conn: &mut Connection,
+    now: i64,
+    retry_at: i64,
+    limit: usize,
+) -> Result<Vec<String>> {
+    let tx = write_tx(conn)?;
+    let ids: Vec<String> = tx
+        .prepare_cached(
+            "SELECT id FROM jobs WHERE announce_at IS NOT NULL AND announce_at <= ?1
+               AND (expires IS NULL OR expires > ?1)
+             ORDER BY announce_at LIMIT ?2",
+        )
+        .and_then(|mut st| {
+            st.query_map(params![now, limit as i64], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()
+        })
+        .map_err(db_err)?;
+    for id in &ids {
+        tx.prepare_cached("UPDATE jobs SET announce_at = ?2 WHERE id = ?1")
+            .and_then(|mut st| st.execute(params![id, retry_at]))
+            .map_err(db_err)?;
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(ids)
+}
+
+pub(super) fn announced(conn: &mut Connection, id: &str, spec: Option<&str>) -> Result<bool> {
     let tx = write_tx(conn)?;
     let n = tx
-        .prepare_cached("UPDATE jobs SET spec = ?2 WHERE id = ?1")
+        .prepare_cached(
+            "UPDATE jobs SET announce_at = NULL, spec = coalesce(?2, spec) WHERE id = ?1",
+        )
         .and_then(|mut st| st.execute(params![id, spec]))
         .map_err(db_err)?;
     tx.commit().map_err(db_err)?;

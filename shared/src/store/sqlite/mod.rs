@@ -198,16 +198,35 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn finish(&self, claim: &Claim, outcome: &Outcome, now: i64) -> Result<bool> {
+    async fn finish(
+        &self,
+        claim: &Claim,
+        outcome: &Outcome,
+        now: i64,
+        announce_at: Option<i64>,
+    ) -> Result<bool> {
         let (claim, outcome, ttl) = (claim.clone(), outcome.clone(), self.job_ttl);
         self.pool
-            .with(move |c| jobs::finish(c, &claim, &outcome, now, ttl))
+            .with(move |c| jobs::finish(c, &claim, &outcome, now, ttl, announce_at))
             .await
     }
 
-    async fn set_spec(&self, id: &str, spec: &crate::jobs::JobSpec) -> Result<bool> {
-        let (id, spec) = (id.to_owned(), spec.to_stored());
-        self.pool.with(move |c| jobs::set_spec(c, &id, &spec)).await
+    async fn take_due_announcements(
+        &self,
+        now: i64,
+        retry_at: i64,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        self.pool
+            .with(move |c| jobs::take_due_announcements(c, now, retry_at, limit))
+            .await
+    }
+
+    async fn announced(&self, id: &str, spec: Option<&crate::jobs::JobSpec>) -> Result<bool> {
+        let (id, spec) = (id.to_owned(), spec.map(|s| s.to_stored()));
+        self.pool
+            .with(move |c| jobs::announced(c, &id, spec.as_deref()))
+            .await
     }
 
     async fn release(&self, claim: &Claim) -> Result<bool> {

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     result_size INTEGER,
     result_type TEXT,
     lease_until INTEGER,
-    expires     INTEGER
+    expires     INTEGER,
+    announce_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created, id);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created, id);
@@ -58,12 +59,19 @@ CREATE TABLE IF NOT EXISTS job_results (
 const EXPIRY_INDEX: &str =
     "CREATE INDEX IF NOT EXISTS jobs_by_expiry ON jobs (expires) WHERE expires IS NOT NULL;";
 
+/// Finished jobs owing their announcement (`announce_at`, when it is due): few at any time, so
+/// the sweep's look costs nothing however many jobs are kept.
+const ANNOUNCE_INDEX: &str = "CREATE INDEX IF NOT EXISTS jobs_by_announce ON jobs (announce_at) \
+                              WHERE announce_at IS NOT NULL;";
+
 /// Creates the tables unless they exist and brings an older database to the current schema.
 /// Schema creation takes the write lock so concurrent first starts do not race.
 pub(super) fn create(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} {JOBS_SCHEMA}"))
-        .and_then(|()| add_job_expiry(conn))
+        .and_then(|()| add_job_column(conn, "expires"))
         .and_then(|()| conn.execute_batch(EXPIRY_INDEX))
+        .and_then(|()| add_job_column(conn, "announce_at"))
+        .and_then(|()| conn.execute_batch(ANNOUNCE_INDEX))
         .and_then(|()| migrate(conn))
         .and_then(|()| conn.execute_batch("COMMIT"))
         .inspect_err(|_| {
@@ -71,18 +79,19 @@ pub(super) fn create(conn: &Connection) -> rusqlite::Result<()> {
         })
 }
 
-/// Jobs tables of earlier versions have no `expires`: their finished jobs never expire (they
-/// can still be deleted), and jobs finished from now on do.
-fn add_job_expiry(conn: &Connection) -> rusqlite::Result<()> {
+/// Adds an INTEGER column that jobs tables of earlier versions lack. Without `expires` their
+/// finished jobs never expire (they can still be deleted), and jobs finished from now on do;
+/// without `announce_at` their finished jobs owe no announcement.
+fn add_job_column(conn: &Connection, name: &str) -> rusqlite::Result<()> {
     let has: bool = conn.query_row(
-        "SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'expires'",
-        [],
+        "SELECT count(*) FROM pragma_table_info('jobs') WHERE name = ?1",
+        [name],
         |r| r.get(0),
     )?;
     if has {
         return Ok(());
     }
-    conn.execute_batch("ALTER TABLE jobs ADD COLUMN expires INTEGER")
+    conn.execute_batch(&format!("ALTER TABLE jobs ADD COLUMN {name} INTEGER"))
 }
 
 /// Brings a database written by an earlier version to the current schema (inside the schema

@@ -21,6 +21,8 @@ if attempts >= tonumber(ARGV[4]) then
   redis.call('HSET', j, 'expires', ARGV[8])
   redis.call('PEXPIREAT', j, ARGV[8])
   redis.call('ZADD', KEYS[6], ARGV[8], ix)
+  -- Its announcement is due at once (KEYS[7], ARGV[9] the job id).
+  redis.call('ZADD', KEYS[7], ARGV[2], ARGV[9])
   return {'failed'}
 end
 redis.call('HSET', j, 'status', 'running', 'worker', ARGV[1], 'attempts', attempts + 1,

@@ -18,6 +18,8 @@ redis.call('HSET', j, 'expires', ARGV[10])
 redis.call('PEXPIREAT', j, ARGV[10])
 if ARGV[3] == 'succeeded' then redis.call('PEXPIREAT', KEYS[2], ARGV[10]) end
 redis.call('ZADD', KEYS[6], ARGV[10], ix)
+-- Owed announcement: KEYS[7] scored by when a sweep takes it over (ARGV[12] the job id).
+if ARGV[11] ~= '' then redis.call('ZADD', KEYS[7], ARGV[11], ARGV[12]) end
 if ARGV[8] ~= '' then
   redis.call('XACK', KEYS[5], ARGV[9], ARGV[8])
   redis.call('XDEL', KEYS[5], ARGV[8])
