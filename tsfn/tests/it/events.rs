@@ -553,24 +553,7 @@ fn eventbridge_event_on_moto() {
     let tag = format!("t{}-{}", std::process::id(), now_secs());
     let bus = format!("bus-{tag}");
     let queue = format!("q-{tag}");
-    let dir = tempfile::tempdir().unwrap();
-    let script = support::workspace_root().join("tsfn/tests/it/events_bridge.py");
-    let run = |args: &[&str]| -> String {
-        let python = support::which("python").expect("the test venv's python");
-        let out = std::process::Command::new(python)
-            .arg(&script)
-            .args(args)
-            .envs(env.iter().copied())
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run = |args: &[&str]| bridge(&env, args);
     run(&["setup", &bus, &queue]);
     let mut all = env.clone();
     all.push(("TSFN_EVENT_BUS", &bus));
@@ -590,7 +573,101 @@ fn eventbridge_event_on_moto() {
     assert_eq!(e["source"], "tsfn");
     assert_eq!(e["detail-type"], "tsfn.job.finished");
     assert_eq!(e["detail"], job(&s, &id), "the detail is the job record");
-    drop(dir);
+}
+
+/// `events_bridge.py` (boto3 on moto's EventBridge and SQS) with `args`.
+fn bridge(env: &[(&str, &str)], args: &[&str]) -> String {
+    let script = support::workspace_root().join("tsfn/tests/it/events_bridge.py");
+    let python = support::which("python").expect("the test venv's python");
+    let out = std::process::Command::new(python)
+        .arg(&script)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The serverless path: route functions and the worker function under `cargo lambda watch`,
+/// on one SQLite file, with moto's EventBridge. A job submitted with `notify` through
+/// `jobs-submit`, run by the worker function on its job event: before the invocation returns,
+/// the receiver has the signed record, the job shows the delivery, and the bus has the event.
+#[test]
+fn lambda_worker_notifies_and_puts_the_event() {
+    let moto = support::moto();
+    let env = moto.env();
+    let tag = format!("l{}-{}", std::process::id(), now_secs());
+    let (bus, queue) = (format!("bus-{tag}"), format!("q-{tag}"));
+    bridge(&env, &["setup", &bus, &queue]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("lambda.db").display());
+    let out = std::process::Command::new(support::tsfn_bin())
+        .args(["init-store", "--store", &store])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut all = env.clone();
+    all.extend(notify_env(&[("TSFN_EVENT_BUS", &bus)]));
+    let emu = support::emulator::start(&store, &all);
+    emu.wait_ready();
+    let http = support::client();
+    let base = emu.base();
+    let r = http
+        .post(format!("{base}/series/s1/points"))
+        .json(&json!([[1_700_000_000, 1.5], [1_700_000_060, 2.5]]))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let rx = Receiver::start(vec![Answer::Status(200)]);
+    let r = http
+        .post(format!("{base}/jobs"))
+        .json(&json!({"kind": "summary", "series": "s1", "notify": rx.url()}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let id = r.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let event = dir.path().join("job.json");
+    std::fs::write(&event, json!({"job_id": id}).to_string()).unwrap();
+    let report = emu.invoke("worker", &event);
+    assert_eq!(report, json!({"job_id": id, "status": "succeeded"}));
+    // All of it done within the invocation.
+    let got = rx.got();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let record = verified(&got[0]);
+    assert_eq!(record["id"], id.as_str());
+    assert_eq!(record["status"], "succeeded");
+    let v: Value = http
+        .get(format!("{base}/jobs/{id}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["notify"]["status"], "delivered", "{v}");
+    let events: Vec<Value> = eventually(Duration::from_secs(20), "the event in the queue", || {
+        let v: Vec<Value> = serde_json::from_str(&bridge(&env, &["read", &queue])).unwrap();
+        (!v.is_empty()).then_some(v)
+    });
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail-type"], "tsfn.job.finished");
+    assert_eq!(events[0]["detail"]["id"], id.as_str());
+    assert_eq!(events[0]["detail"]["status"], "succeeded");
+    // The same job's event again (a retried invocation) does not announce twice.
+    let again = emu.invoke("worker", &event);
+    assert_eq!(again["status"], "succeeded");
+    assert_eq!(rx.got().len(), 1);
 }
 
 const HOOK_SECRET: &str = "hook-secret-of-source-one";
