@@ -43,20 +43,55 @@ mod delivery {
     use std::time::{Duration, Instant};
 
     use crate::app::App;
+    use crate::jobs::spec::{private_host, public_address};
     use crate::jobs::{JobStatus, JobView, Notify, NotifyStatus};
     use crate::settings::Settings;
 
     /// One client per process: its connection pool and TLS setup are reused by every delivery.
-    fn client() -> &'static reqwest::Client {
+    /// Without `TSFN_NOTIFY_ALLOW_PRIVATE` it connects only to public addresses of a name
+    /// ([`PublicOnly`]), so a name pointed at an internal address after submission (or at
+    /// every request, DNS rebinding) reaches nothing.
+    fn client(s: &Settings) -> &'static reqwest::Client {
         static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
         CLIENT.get_or_init(|| {
-            reqwest::Client::builder()
+            let mut b = reqwest::Client::builder()
                 .user_agent(concat!("tsfn/", env!("CARGO_PKG_VERSION")))
                 // A receiver's redirect is not followed: the signature was meant for its URL.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
+                .redirect(reqwest::redirect::Policy::none());
+            if !s.notify_allow_private {
+                b = b.dns_resolver(std::sync::Arc::new(PublicOnly));
+            }
+            b.build()
                 .expect("the HTTP client builds with static settings")
         })
+    }
+
+    /// Resolves a receiver's name to its public addresses only (`public_address`); a name
+    /// with none is an error of the attempt, naming what it resolved to.
+    struct PublicOnly;
+
+    impl reqwest::dns::Resolve for PublicOnly {
+        fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            Box::pin(async move {
+                let host = name.as_str().to_owned();
+                let all: Vec<std::net::SocketAddr> =
+                    tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+                let public: Vec<std::net::SocketAddr> = all
+                    .iter()
+                    .copied()
+                    .filter(|a| public_address(a.ip()))
+                    .collect();
+                if public.is_empty() {
+                    let seen: Vec<String> = all.iter().map(|a| a.ip().to_string()).collect();
+                    return Err(format!(
+                        "{host} resolves to no public address ({}); TSFN_NOTIFY_ALLOW_PRIVATE=1 allows it",
+                        seen.join(", ")
+                    )
+                    .into());
+                }
+                Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+            })
+        }
     }
 
     /// After a job's outcome is stored: its EventBridge event (when `TSFN_EVENT_BUS` is set),
@@ -154,6 +189,24 @@ mod delivery {
     /// `TSFN_NOTIFY_FIRST_RETRY_MS`, each wait twice the one before. A retry that could not start
     /// before the deadline is not made.
     async fn deliver(s: &Settings, secret: &[u8], mut n: Notify, body: &[u8]) -> Notify {
+        // An address literal is not resolved, so it is judged here (again: the setting may
+        // have changed since the submission); no retry would change the answer.
+        let host = n
+            .url
+            .parse::<lambda_http::http::Uri>()
+            .ok()
+            .and_then(|u| u.host().map(str::to_owned));
+        if let Some(why) = host
+            .as_deref()
+            .filter(|_| !s.notify_allow_private)
+            .and_then(private_host)
+        {
+            n.status = NotifyStatus::Failed;
+            n.last_error = Some(format!(
+                "not sent: {why}; TSFN_NOTIFY_ALLOW_PRIVATE=1 allows it"
+            ));
+            return n;
+        }
         let start = Instant::now();
         let total = Duration::from_millis(s.notify_max_ms);
         let mut wait = Duration::from_millis(s.notify_first_retry_ms);
@@ -163,7 +216,7 @@ mod delivery {
                 Duration::from_millis(s.notify_timeout_ms).min(left.max(Duration::from_millis(1)));
             n.attempts += 1;
             let ts = crate::time::now_ms().div_euclid(1000);
-            let sent = client()
+            let sent = client(s)
                 .post(&n.url)
                 .timeout(timeout)
                 .header("content-type", "application/json")

@@ -316,6 +316,16 @@ pub struct Settings {
     )]
     pub notify_allow_http: bool,
 
+    /// Allow notifications to this host, private networks and link-local addresses (1 or true); otherwise refused at submission and at delivery
+    #[arg(
+        long,
+        env = "TSFN_NOTIFY_ALLOW_PRIVATE",
+        value_name = "BOOL",
+        default_value = "0",
+        value_parser = Check::new(boolean, "1, true, 0 or false"),
+    )]
+    pub notify_allow_private: bool,
+
     /// How long (ms) one notification attempt may take before it counts as failed
     #[arg(
         long,
@@ -436,6 +446,15 @@ impl Settings {
     }
 
     /// Job leases, attempts and the shutdown grace as the workers use them.
+    /// What a submission's `notify` may be.
+    pub fn notify_rules(&self) -> crate::jobs::spec::NotifyRules {
+        crate::jobs::spec::NotifyRules {
+            allow_http: self.notify_allow_http,
+            allow_private: self.notify_allow_private,
+            have_secret: self.notify_secret.is_some(),
+        }
+    }
+
     pub fn policy(&self) -> Policy {
         Policy {
             lease_ms: self.job_lease_ms,

@@ -18,11 +18,7 @@ pub const PATH: &str = "/jobs";
 
 pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
     Query::parse(&req)?.finish()?;
-    let mut spec = JobSpec::parse_submission(
-        http::body(&req),
-        app.settings.notify_allow_http,
-        app.settings.notify_secret.is_some(),
-    )?;
+    let mut spec = JobSpec::parse_submission(http::body(&req), app.settings.notify_rules())?;
     spec.request_id = tsfn_shared::edge::request_id(&req).map(str::to_owned);
     tsfn_shared::jobs::run::check_data(app.store.as_ref(), &spec).await?;
     let max = app.settings.max_queued_jobs;

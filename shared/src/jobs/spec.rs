@@ -160,10 +160,78 @@ pub enum NotifyStatus {
     Failed,
 }
 
+/// What the settings allow of a submission's `notify` (`TSFN_NOTIFY_ALLOW_HTTP`,
+/// `TSFN_NOTIFY_ALLOW_PRIVATE`, whether `TSFN_NOTIFY_SECRET` is set).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotifyRules {
+    pub allow_http: bool,
+    pub allow_private: bool,
+    pub have_secret: bool,
+}
+
+/// Whether an address is one a notification may go to without `TSFN_NOTIFY_ALLOW_PRIVATE`:
+/// not this host, a private network, a link-local address (cloud metadata endpoints such as
+/// 169.254.169.254 among them), shared address space, multicast or unspecified. A job's
+/// submitter must not make the workers call what only they can reach.
+pub fn public_address(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                // 100.64.0.0/10, carrier-grade NAT; 198.18.0.0/15, benchmarking; 240/4 reserved.
+                || (a == 100 && (b & 0xc0) == 64)
+                || (a == 198 && (b & 0xfe) == 18)
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return public_address(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                // fc00::/7 unique local, fe80::/10 link-local, 2001:db8::/32 documentation.
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8))
+        }
+    }
+}
+
+/// Why a URL's host is refused without `TSFN_NOTIFY_ALLOW_PRIVATE`: `localhost` names and
+/// address literals that are not public. Other names are checked again when a worker resolves
+/// them (`crate::notify`), since a name can point anywhere.
+pub fn private_host(host: &str) -> Option<String> {
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    if h == "localhost" || h.ends_with(".localhost") {
+        return Some(format!("{host} is this host"));
+    }
+    let literal = h.trim_start_matches('[').trim_end_matches(']');
+    match literal.parse::<std::net::IpAddr>() {
+        Ok(ip) if !public_address(ip) => Some(format!("{ip} is not a public address")),
+        _ => None,
+    }
+}
+
 impl Notify {
     /// The `notify` field of a submission: an absolute `https` URL (or `http` when
-    /// `allow_http`), accepted only when a signing secret is configured.
-    pub fn parse(v: Value, allow_http: bool, have_secret: bool) -> Result<Notify> {
+    /// `allow_http`) whose host is public (unless `allow_private`), accepted only when a
+    /// signing secret is configured.
+    pub fn parse(v: Value, rules: NotifyRules) -> Result<Notify> {
+        let NotifyRules {
+            allow_http,
+            allow_private,
+            have_secret,
+        } = rules;
         let Value::String(url) = v else {
             return Err(Error::invalid(
                 "notify",
@@ -186,6 +254,14 @@ impl Notify {
             return Err(Error::invalid(
                 "notify",
                 format!("notify must be an absolute {schemes} URL with a host, got {url:?}"),
+            ));
+        }
+        if let Some(why) = uri.host().filter(|_| !allow_private).and_then(private_host) {
+            return Err(Error::invalid(
+                "notify",
+                format!(
+                    "notify must reach a public address: {why} (TSFN_NOTIFY_ALLOW_PRIVATE=1 allows it)"
+                ),
             ));
         }
         if !have_secret {
@@ -255,12 +331,11 @@ fn series_names(v: Value) -> Result<Vec<String>> {
 impl JobSpec {
     /// Parses and validates a submission body without `notify` settings (a `notify` is refused).
     pub fn from_submission(body: &[u8]) -> Result<Self> {
-        Self::parse_submission(body, false, false)
+        Self::parse_submission(body, NotifyRules::default())
     }
 
-    /// Parses and validates a submission body. `allow_http` and `have_secret` come from the
-    /// settings (`TSFN_NOTIFY_ALLOW_HTTP`, `TSFN_NOTIFY_SECRET`) and judge its `notify`.
-    pub fn parse_submission(body: &[u8], allow_http: bool, have_secret: bool) -> Result<Self> {
+    /// Parses and validates a submission body; `rules` (from the settings) judge its `notify`.
+    pub fn parse_submission(body: &[u8], rules: NotifyRules) -> Result<Self> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::invalid(
                 "body",
@@ -341,7 +416,7 @@ impl JobSpec {
         let range = Range::new(from, to)?;
         let notify = match fields.remove("notify") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(Notify::parse(v, allow_http, have_secret)?),
+            Some(v) => Some(Notify::parse(v, rules)?),
         };
         Ok(JobSpec {
             kind,
@@ -397,5 +472,100 @@ impl JobSpec {
             request_id: st.request_id,
             notify: st.notify,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_addresses() {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "100.128.0.1",
+            "172.32.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(public_address(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "10.0.0.1",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "0.1.2.3",
+            "255.255.255.255",
+            "224.0.0.1",
+            "198.18.0.1",
+            "192.0.2.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fc00::1",
+            "fe80::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(!public_address(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn private_hosts() {
+        for h in [
+            "localhost",
+            "LOCALHOST.",
+            "api.localhost",
+            "127.0.0.1",
+            "[::1]",
+            "169.254.169.254",
+        ] {
+            assert!(private_host(h).is_some(), "{h}");
+        }
+        for h in [
+            "example.com",
+            "8.8.8.8",
+            "[2606:4700::1111]",
+            "localhost.example.com",
+        ] {
+            assert_eq!(private_host(h), None, "{h}");
+        }
+    }
+
+    #[test]
+    fn notify_rules() {
+        let rules = NotifyRules {
+            allow_http: true,
+            allow_private: false,
+            have_secret: true,
+        };
+        let refused = |url: &str, rules| {
+            Notify::parse(Value::String(url.into()), rules)
+                .map(|_| String::new())
+                .unwrap_or_else(|e| e.to_string())
+        };
+        assert!(
+            refused("http://127.0.0.1:9/x", rules).contains("127.0.0.1 is not a public address")
+        );
+        assert!(refused("https://[::1]/x", rules).contains("not a public address"));
+        assert!(refused("https://localhost/x", rules).contains("localhost is this host"));
+        assert!(refused("http://169.254.169.254/latest", rules).contains("public address"));
+        assert_eq!(refused("https://hooks.example.com/x", rules), "");
+        let private = NotifyRules {
+            allow_private: true,
+            ..rules
+        };
+        assert_eq!(refused("http://127.0.0.1:9/x", private), "");
     }
 }

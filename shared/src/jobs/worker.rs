@@ -120,7 +120,7 @@ async fn process_in_span(
             }
         }.in_current_span())
         };
-    let announce = |now| policy.announce_at(&job.spec, now);
+    let announce = |at| policy.announce_at(&job.spec, at);
     let run = execute(store.as_ref(), &job.spec, beat.as_ref());
     tokio::pin!(run);
     let shutting_down = async {
@@ -138,15 +138,13 @@ async fn process_in_span(
         _ = shutting_down => None,
     };
     ticker.abort();
+    let now = now_ms();
     match result {
         None => match store.release(&claim).await {
             Ok(true) => Ran::Released,
             _ => Ran::Lost,
         },
-        Some(Ok(outcome)) => match {
-            let now = now_ms();
-            store.finish(&claim, &outcome, now, announce(now)).await
-        } {
+        Some(Ok(outcome)) => match store.finish(&claim, &outcome, now, announce(now)).await {
             Ok(true) => {
                 let status = match outcome {
                     super::Outcome::Succeeded { .. } => JobStatus::Succeeded,

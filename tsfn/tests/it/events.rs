@@ -204,6 +204,8 @@ fn notify_env<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut env = vec![
         ("TSFN_NOTIFY_SECRET", SECRET),
         ("TSFN_NOTIFY_ALLOW_HTTP", "1"),
+        // The receivers of these tests listen on 127.0.0.1.
+        ("TSFN_NOTIFY_ALLOW_PRIVATE", "1"),
     ];
     env.extend_from_slice(extra);
     env
@@ -397,6 +399,85 @@ fn notify_is_validated_at_submit() {
     let j = s.post_json("/jobs", &body).expect(202);
     assert_eq!(j["notify"]["status"], "pending");
     assert_eq!(job(&s, j["id"].as_str().unwrap())["notify"], j["notify"]);
+}
+
+/// Without `TSFN_NOTIFY_ALLOW_PRIVATE`, `notify` must reach a public address: this host,
+/// private networks and the cloud metadata address are refused by name at submission (and
+/// queue nothing); a name that resolves only to such addresses (this machine's host name) is
+/// accepted, then never connected to: its delivery fails saying what the name resolved to, and
+/// the receiver listening there gets nothing.
+#[test]
+fn notify_refuses_private_addresses() {
+    let env = [
+        ("TSFN_NOTIFY_SECRET", SECRET),
+        ("TSFN_NOTIFY_ALLOW_HTTP", "1"),
+        ("TSFN_NOTIFY_TIMEOUT_MS", "300"),
+        ("TSFN_NOTIFY_FIRST_RETRY_MS", "100"),
+        ("TSFN_NOTIFY_MAX_MS", "500"),
+    ];
+    let s = Server::sqlite_file(&env);
+    s.write("s1", &[(1_700_000_000, 1.0)]);
+    let rx = Receiver::start(vec![Answer::Status(200)]);
+    for bad in [
+        rx.url(),
+        format!("http://localhost:{}/hook", rx.port),
+        format!("http://[::1]:{}/hook", rx.port),
+        "http://169.254.169.254/latest/meta-data".to_owned(),
+        "https://10.1.2.3/hook".to_owned(),
+        "https://[fd00::1]/hook".to_owned(),
+    ] {
+        let body = json!({"kind": "summary", "series": "s1", "notify": bad});
+        let e = s
+            .post_json("/jobs", &body)
+            .expect_error(400, Some("notify"));
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("public address") && msg.contains("TSFN_NOTIFY_ALLOW_PRIVATE"),
+            "{bad}: {msg}"
+        );
+    }
+    assert_eq!(s.get("/jobs").expect(200)["jobs"], json!([]));
+    // This machine's name, when it resolves to addresses of this host or a private network.
+    let name = String::from_utf8(
+        std::process::Command::new("hostname")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    use std::net::ToSocketAddrs;
+    let resolved: Vec<std::net::IpAddr> = (name.as_str(), rx.port)
+        .to_socket_addrs()
+        .map(|a| a.map(|a| a.ip()).collect())
+        .unwrap_or_default();
+    if resolved.is_empty()
+        || resolved
+            .iter()
+            .any(|ip| tsfn_shared::jobs::spec::public_address(*ip))
+    {
+        println!(
+            "{name:?} resolves to {resolved:?}: the delivery-time check is not exercised here"
+        );
+        return;
+    }
+    let url = format!("http://{name}:{}/hook", rx.port);
+    let id = submit(&s, "s1", Some(&url))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let failed = eventually(Duration::from_secs(20), "the delivery refused", || {
+        let v = job(&s, &id);
+        (v["notify"]["status"] == "failed").then_some(v)
+    });
+    let err = failed["notify"]["last_error"].as_str().unwrap();
+    assert!(
+        err.contains(&format!("{name} resolves to no public address")),
+        "{err}"
+    );
+    assert_eq!(failed["status"], "succeeded");
+    assert!(rx.got().is_empty(), "{:?}", rx.got());
 }
 
 /// The environment of a `tsfn worker` of these tests: the store's (moto's for DynamoDB), the
