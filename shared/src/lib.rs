@@ -18,6 +18,8 @@
 pub mod access;
 pub mod analysis;
 pub mod app;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod bulk;
 pub mod chunk;
 pub mod edge;

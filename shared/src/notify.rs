@@ -270,41 +270,23 @@ mod events {
     pub const SOURCE: &str = "tsfn";
     pub const DETAIL_TYPE: &str = "tsfn.job.finished";
 
-    /// Built once per process, like the DynamoDB client: the SDK's HTTPS client on ring, each
-    /// call bounded by `TSFN_NOTIFY_TIMEOUT_MS`.
+    /// Built once per process, like the DynamoDB client (`crate::aws`), each call bounded by
+    /// `TSFN_NOTIFY_TIMEOUT_MS`.
     async fn client(s: &Settings) -> &'static Client {
         static CLIENT: OnceCell<Client> = OnceCell::const_new();
         CLIENT
             .get_or_init(|| async {
                 let attempt = Duration::from_millis(s.notify_timeout_ms);
-                let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .http_client(https_client())
-                    .timeout_config(
-                        aws_config::timeout::TimeoutConfig::builder()
-                            .operation_attempt_timeout(attempt)
-                            .operation_timeout(attempt * 3)
-                            .build(),
-                    )
-                    .load()
-                    .await;
+                let config = crate::aws::config(Some(
+                    aws_config::timeout::TimeoutConfig::builder()
+                        .operation_attempt_timeout(attempt)
+                        .operation_timeout(attempt * 3)
+                        .build(),
+                ))
+                .await;
                 Client::new(&config)
             })
             .await
-    }
-
-    fn https_client() -> aws_sdk_eventbridge::config::SharedHttpClient {
-        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-        use aws_smithy_http_client::{proxy::ProxyConfig, Builder, ConnectorBuilder};
-        Builder::new().build_with_connector_fn(|settings, components| {
-            let mut conn =
-                ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
-            conn.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                conn.set_sleep_impl(components.sleep_impl());
-            }
-            conn.set_proxy_config(Some(ProxyConfig::from_env()));
-            conn.build()
-        })
     }
 
     /// Puts the job's event on `bus`; a refusal is logged, not retried beyond the SDK's own

@@ -24,31 +24,15 @@ use tsfn_shared::{App, Error};
 /// The suffix of the report written beside a refused object.
 pub const ERROR_SUFFIX: &str = ".error.json";
 
-/// An S3 client as the DynamoDB one is built (rustls on ring); path-style addressing when an
-/// endpoint is set (`AWS_ENDPOINT_URL`, such as a local S3 emulator without bucket host names).
+/// An S3 client on the configuration of every AWS client of tsfn (`tsfn_shared::aws`);
+/// path-style addressing when an endpoint is set (`AWS_ENDPOINT_URL`, such as a local S3
+/// emulator without bucket host names).
 pub async fn client() -> Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(https_client())
-        .load()
-        .await;
+    let config = tsfn_shared::aws::config(None).await;
     let s3 = aws_sdk_s3::config::Builder::from(&config)
         .force_path_style(config.endpoint_url().is_some())
         .build();
     Client::from_conf(s3)
-}
-
-fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    use aws_smithy_http_client::{proxy::ProxyConfig, Builder, ConnectorBuilder};
-    Builder::new().build_with_connector_fn(|settings, components| {
-        let mut conn = ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
-        conn.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            conn.set_sleep_impl(components.sleep_impl());
-        }
-        conn.set_proxy_config(Some(ProxyConfig::from_env()));
-        conn.build()
-    })
 }
 
 #[derive(Debug, Default, Serialize)]

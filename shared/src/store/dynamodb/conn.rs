@@ -38,17 +38,14 @@ impl Db {
             ));
         }
         // `attempt` bounds each call (TSFN_DYNAMODB_TIMEOUT_MS): a hung endpoint becomes a 503.
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(https_client())
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(connect)
-                    .operation_attempt_timeout(attempt)
-                    .operation_timeout(attempt * 3)
-                    .build(),
-            )
-            .load()
-            .await;
+        let config = crate::aws::config(Some(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(connect)
+                .operation_attempt_timeout(attempt)
+                .operation_timeout(attempt * 3)
+                .build(),
+        ))
+        .await;
         Ok(Db {
             client: Client::new(&config),
             prefix: prefix.to_owned(),
@@ -74,23 +71,6 @@ impl Db {
             .map_err(aws_err)?;
         Ok(out.item)
     }
-}
-
-/// The SDK's default HTTPS client (rustls, proxy settings from the environment, as
-/// `aws-smithy-runtime` builds it) with ring instead of aws-lc-rs as the crypto provider: the
-/// SDK's `default-https-client` feature is off, so aws-lc-rs is not linked at all.
-fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    use aws_smithy_http_client::{proxy::ProxyConfig, Builder, ConnectorBuilder};
-    Builder::new().build_with_connector_fn(|settings, components| {
-        let mut conn = ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
-        conn.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            conn.set_sleep_impl(components.sleep_impl());
-        }
-        conn.set_proxy_config(Some(ProxyConfig::from_env()));
-        conn.build()
-    })
 }
 
 /// Maps an SDK error: throttling, timeouts and unreachable endpoints are 503; a missing table is
