@@ -36,14 +36,18 @@ pub struct Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        // The emulator runs each function through `cargo run`: stop the whole group.
+        // The emulator runs each function through `cargo run`: stop the whole group. `--` before
+        // the group: without it procps-ng 4.0's kill reads `-TERM -1234` as `kill(-1, SIGTERM)`,
+        // a signal to every process the user may signal (its first digit taken for the group).
         unsafe_kill(self.child.id(), "TERM");
         let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{}", self.child.id())])
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
             .status();
         super::wait_exit(&mut self.child, Duration::from_secs(10));
         let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.child.id())])
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
             .status();
         let _ = self.child.wait();
     }
