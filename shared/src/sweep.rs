@@ -55,25 +55,29 @@ pub async fn once(store: &dyn Store, now: i64) -> Result<Swept> {
 
 /// Makes the announcements (events, notifications) that are due: of jobs failed for running
 /// out of attempts, and of jobs whose worker stopped before making theirs
-/// (`crate::notify::redeliver`). A failure is logged; the next sweep tries again.
-pub async fn announce(app: &App) {
+/// (`crate::notify::redeliver`). Returns how many it made.
+pub async fn announce(app: &App) -> Result<usize> {
     #[cfg(feature = "events")]
-    if let Err(e) = Box::pin(crate::notify::redeliver(app, app.settings.policy())).await {
-        tracing::warn!(error = %e, "cannot look for announcements to make; trying again next sweep");
-    }
+    return Box::pin(crate::notify::redeliver(app, app.settings.policy())).await;
     #[cfg(not(feature = "events"))]
-    let _ = app;
+    {
+        let _ = app;
+        Ok(0)
+    }
 }
 
-/// Runs [`announce`] and [`once`] every `TSFN_SWEEP_INTERVAL` until `shutdown` turns true. A failed pass (the
-/// store down) is retried at the next interval; like the workers' claims, an outage is logged
-/// when it starts and when it ends, not at every pass.
+/// Runs [`announce`] and [`once`] every `TSFN_SWEEP_INTERVAL` until `shutdown` turns true. A
+/// failed pass (the store down) is retried at the next interval; like the workers' claims, an
+/// outage is logged when it starts and when it ends, not at every pass.
 pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     let every = app.settings.sweep_interval;
     let mut failing = false;
     while !*shutdown.borrow() {
-        announce(&app).await;
-        match once(app.store.as_ref(), now_ms()).await {
+        let pass = match announce(&app).await {
+            Ok(_) => once(app.store.as_ref(), now_ms()).await,
+            Err(e) => Err(e),
+        };
+        match pass {
             Ok(s) => {
                 if failing {
                     tracing::info!("sweeping again");

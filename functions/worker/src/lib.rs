@@ -91,7 +91,10 @@ pub async fn handle_sweep(
     }
     let ran = worker::sweep(&app, invocation, app.settings.policy(), event.max_jobs).await?;
     // Announcements due: of jobs that ran out of attempts, and of runs stopped before theirs.
-    tsfn_shared::sweep::announce(&app).await;
+    // A failure is logged; the next scheduled sweep tries again.
+    if let Err(e) = tsfn_shared::sweep::announce(&app).await {
+        tracing::warn!(error = %e, "cannot make the announcements due; trying again next schedule");
+    }
     // The jobs above ran whatever this does: a failed pass is logged, and the next scheduled
     // sweep tries again.
     match tsfn_shared::sweep::once(app.store.as_ref(), tsfn_shared::time::now_ms()).await {

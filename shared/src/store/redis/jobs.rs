@@ -35,10 +35,21 @@ use crate::store::not_found;
 /// written when one is missing, and the 1-based position of the first missing one is returned).
 const CREATE: &str = include_str!("lua/create_job.lua");
 
-/// The claim rule (see `jobs::lifecycle`). KEYS: job, the queued, running and failed indexes, the
-/// queue; ARGV: worker, now, the lease's end, max attempts, the stream entry (or ''), the group,
-/// and the error of a job out of attempts as a format (`%d`: its attempts).
-const CLAIM: &str = include_str!("lua/claim_job.lua");
+/// The claim rule (see `jobs::lifecycle`) for one job. KEYS: job, the queued, running and
+/// failed indexes, the queue, the expiring and announce sets; ARGV: worker, now, the lease's
+/// end, max attempts, the stream entry (or ''), the group, the error of a job out of attempts as
+/// a format (`%d`: its attempts), its expiry, the job id.
+const CLAIM: &str = concat!(
+    include_str!("lua/claim_job.lua"),
+    include_str!("lua/claim_rule.lua")
+);
+
+/// The same rule for the next new entry of the queue, read in the script (KEYS[1] unused, ARGV
+/// as above without the entry and id, and ARGV[10] the job keys' prefix).
+const CLAIM_NEW: &str = concat!(
+    include_str!("lua/claim_new.lua"),
+    include_str!("lua/claim_rule.lua")
+);
 
 const RENEW: &str = include_str!("lua/renew_job.lua");
 
@@ -68,6 +79,7 @@ pub(super) struct Jobs {
     conn: Conn,
     create_job: Script,
     claim_job: Script,
+    claim_new: Script,
     renew_job: Script,
     finish_job: Script,
     release_job: Script,
@@ -85,6 +97,7 @@ impl Jobs {
             ttl,
             create_job: Script::new(CREATE),
             claim_job: Script::new(CLAIM),
+            claim_new: Script::new(CLAIM_NEW),
             renew_job: Script::new(RENEW),
             finish_job: Script::new(FINISH),
             release_job: Script::new(RELEASE),
@@ -218,18 +231,44 @@ impl Jobs {
             .invoke_async(&mut self.conn.get())
             .await
             .map_err(redis_err)?;
-        let tag = reply.first().and_then(text).unwrap_or_default();
-        Ok(match tag.as_str() {
-            "claimed" => {
-                let job = job_from_fields(&reply[1..])?
-                    .ok_or_else(|| Error::Internal("claimed job has no fields".into()))?;
-                ClaimResult::Ok(Box::new(Claimed::new(job, worker, receipt)))
-            }
-            "gone" => ClaimResult::Gone,
-            "busy" => ClaimResult::Busy,
-            "failed" => ClaimResult::Failed,
-            _ => ClaimResult::Done,
-        })
+        claim_result(&reply, worker)
+    }
+
+    /// Reads the queue's next new entry for `worker` and claims its job, in one script: `None`
+    /// when there is no new entry. Entries whose job cannot run are acknowledged there.
+    pub(super) async fn claim_new(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Option<ClaimResult>> {
+        let reply: Vec<Value> = self
+            .claim_new
+            .key(job_key(""))
+            .key(index_key(Some(JobStatus::Queued)))
+            .key(index_key(Some(JobStatus::Running)))
+            .key(index_key(Some(JobStatus::Failed)))
+            .key(QUEUE)
+            .key(EXPIRING)
+            .key(ANNOUNCE)
+            .arg(worker)
+            .arg(now)
+            .arg(lease_until(now, lease_ms))
+            .arg(max_attempts)
+            .arg("")
+            .arg(GROUP)
+            .arg(gave_up("%d"))
+            .arg(now.saturating_add(self.ttl))
+            .arg("")
+            .arg(job_key(""))
+            .invoke_async(&mut self.conn.get())
+            .await
+            .map_err(redis_err)?;
+        if reply.first().and_then(text).as_deref() == Some("empty") {
+            return Ok(None);
+        }
+        claim_result(&reply, worker).map(Some)
     }
 
     pub(super) async fn renew(
@@ -426,6 +465,23 @@ impl Jobs {
             }
         }
     }
+}
+
+/// A claim script's reply: `[outcome, entry, job fields...]`.
+fn claim_result(reply: &[Value], worker: &str) -> Result<ClaimResult> {
+    let tag = reply.first().and_then(text).unwrap_or_default();
+    Ok(match tag.as_str() {
+        "claimed" => {
+            let receipt = reply.get(1).and_then(text).unwrap_or_default();
+            let job = job_from_fields(reply.get(2..).unwrap_or_default())?
+                .ok_or_else(|| Error::Internal("claimed job has no fields".into()))?;
+            ClaimResult::Ok(Box::new(Claimed::new(job, worker, &receipt)))
+        }
+        "gone" => ClaimResult::Gone,
+        "busy" => ClaimResult::Busy,
+        "failed" => ClaimResult::Failed,
+        _ => ClaimResult::Done,
+    })
 }
 
 /// What the claim script found.

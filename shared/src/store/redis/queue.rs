@@ -20,6 +20,10 @@ use super::jobs::{ClaimResult, Jobs};
 use crate::error::Result;
 use crate::jobs::Claimed;
 
+/// Entries read and claimed in one script per `claim_next` before the blocking read (entries
+/// whose job cannot run are skipped that way).
+const NEW_TRIES: usize = 8;
+
 /// How long an idle worker's read waits for a new entry.
 const BLOCK: Duration = Duration::from_millis(250);
 
@@ -121,6 +125,17 @@ impl Queue {
             Vec::new()
         };
         if candidates.is_empty() {
+            // Under load the next entry is there: read and claimed in one round trip. Only an
+            // empty queue takes the blocking read below (and the claim after it).
+            for _ in 0..NEW_TRIES {
+                let at = now + started.elapsed().as_millis() as i64;
+                match jobs.claim_new(worker, at, lease_ms, max_attempts).await? {
+                    Some(ClaimResult::Ok(claimed)) => return Ok(Some(*claimed)),
+                    // Acknowledged in the script; the next entry may be runnable.
+                    Some(_) => continue,
+                    None => break,
+                }
+            }
             candidates = self.read_new(worker).await?;
         }
         for (entry, job_id) in candidates {
@@ -136,11 +151,10 @@ impl Queue {
                 .await?
             {
                 ClaimResult::Ok(claimed) => return Ok(Some(*claimed)),
-                ClaimResult::Gone | ClaimResult::Done | ClaimResult::Failed => {
-                    ack(&self.conn, &entry).await?
+                // Gone, finished or failed now: acknowledged by the script. Busy: its owner is
+                // alive and will acknowledge it when done.
+                ClaimResult::Gone | ClaimResult::Done | ClaimResult::Failed | ClaimResult::Busy => {
                 }
-                // Its owner is alive and will acknowledge it when done.
-                ClaimResult::Busy => {}
             }
         }
         Ok(None)
