@@ -280,7 +280,17 @@ pub async fn run_one(app: &App, job_id: &str, name: &str, policy: Policy) -> Res
     let Some(Claimed { job, claim }) = claimed else {
         // Already taken, finished or deleted: a duplicate delivery is not an error.
         return match app.store.get_job(job_id).await? {
-            Some(j) => Ok(j.status),
+            Some(j) => {
+                if j.status == JobStatus::Failed {
+                    // Possibly failed just now, by this claim, for running out of attempts: its
+                    // announcement is due at once, so it is made before the invocation returns
+                    // rather than at the next scheduled sweep. A failure is left to that sweep.
+                    if let Err(e) = crate::sweep::announce(app).await {
+                        tracing::warn!(job = %job_id, error = %e, "cannot make the announcements due; the next sweep will");
+                    }
+                }
+                Ok(j.status)
+            }
             None => Err(Error::NotFound(format!("job {job_id}"))),
         };
     };

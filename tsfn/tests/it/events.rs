@@ -678,7 +678,8 @@ fn bridge(env: &[(&str, &str)], args: &[&str]) -> String {
 /// The serverless path: route functions and the worker function under `cargo lambda watch`,
 /// on one SQLite file, with moto's EventBridge. A job submitted with `notify` through
 /// `jobs-submit`, run by the worker function on its job event: before the invocation returns,
-/// the receiver has the signed record, the job shows the delivery, and the bus has the event.
+/// the receiver has the signed record, the job shows the delivery, and the bus has the event;
+/// likewise for a job the invocation fails for running out of attempts.
 #[test]
 fn lambda_worker_notifies_and_puts_the_event() {
     let moto = support::moto();
@@ -749,6 +750,53 @@ fn lambda_worker_notifies_and_puts_the_event() {
     let again = emu.invoke("worker", &event);
     assert_eq!(again["status"], "succeeded");
     assert_eq!(rx.got().len(), 1);
+
+    // A job whose runs all died (this test claims it with 1 ms leases, as many times as the
+    // worker's default TSFN_JOB_MAX_ATTEMPTS, 3): the invocation that finds it out of attempts
+    // fails it and announces that before it returns.
+    let r = http
+        .post(format!("{base}/jobs"))
+        .json(&json!({"kind": "summary", "series": "s1", "notify": rx.url()}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let dead = r.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let settings = tsfn_shared::settings::Settings {
+            store: store.clone(),
+            ..Default::default()
+        };
+        let st = tsfn_shared::store::open(&settings).await.unwrap();
+        for attempt in 0..3 {
+            let now = tsfn_shared::time::now_ms() + attempt * 10;
+            let c = st.claim_job(&dead, "dead", now, 1, 3).await.unwrap();
+            assert!(c.is_some(), "dead claim {attempt}");
+        }
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    std::fs::write(&event, json!({"job_id": dead}).to_string()).unwrap();
+    let report = emu.invoke("worker", &event);
+    assert_eq!(report, json!({"job_id": dead, "status": "failed"}));
+    let got = rx.got();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let record = verified(&got[1]);
+    assert_eq!(record["id"], dead.as_str());
+    assert_eq!(record["status"], "failed");
+    assert!(
+        record["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("gave up after 3 attempts")),
+        "{record}"
+    );
+    let events: Vec<Value> = eventually(Duration::from_secs(20), "its event in the queue", || {
+        let v: Vec<Value> = serde_json::from_str(&bridge(&env, &["read", &queue])).unwrap();
+        (!v.is_empty()).then_some(v)
+    });
+    assert_eq!(events[0]["detail"]["id"], dead.as_str(), "{events:?}");
+    assert_eq!(events[0]["detail"]["status"], "failed");
 }
 
 const HOOK_SECRET: &str = "hook-secret-of-source-one";
