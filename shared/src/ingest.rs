@@ -74,6 +74,23 @@ pub fn parse(format: Format, body: &[u8]) -> Result<Vec<Point>> {
     Ok(points)
 }
 
+/// The points of a request body (JSON array, NDJSON or CSV, by its content type) written to
+/// series `id`, as `POST /series/{series}/points` and the signed webhooks take them: parsed and
+/// validated whole first, so a refused body writes nothing. Returns how many points were written
+/// and whether the series was created.
+pub async fn write_body(
+    store: &dyn crate::store::Store,
+    id: &crate::model::SeriesId,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(usize, bool)> {
+    let points = parse(Format::detect(content_type, body)?, body)?;
+    let written = points.len();
+    let created = store.write_points(id, points, time::now_ms()).await?;
+    crate::metrics::points_written(written);
+    Ok((written, created))
+}
+
 /// Sorts by time and keeps the last of each run of equal timestamps.
 pub fn normalize(points: &mut Vec<Point>) {
     if !points.windows(2).all(|w| w[0].t < w[1].t) {

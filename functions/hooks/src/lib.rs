@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tsfn_shared::app::now_ms;
 use tsfn_shared::hooks::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use tsfn_shared::http::{self, PathParams, Query};
-use tsfn_shared::ingest::{self, Format};
+use tsfn_shared::ingest;
 use tsfn_shared::model::SeriesId;
 use tsfn_shared::{App, Error, Request, Response, Result};
 
@@ -56,11 +56,8 @@ pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
         Error::Invalid { message, .. } => Error::invalid("series", message),
         other => other,
     })?;
-    let format = Format::detect(http::content_type(&req), body)?;
-    let points = ingest::parse(format, body)?;
-    let written = points.len();
-    let created = app.store.write_points(&id, points, now_ms()).await?;
-    tsfn_shared::metrics::points_written(written);
+    let (written, created) =
+        ingest::write_body(app.store.as_ref(), &id, http::content_type(&req), body).await?;
     let out = Written {
         source,
         series: id.as_str(),

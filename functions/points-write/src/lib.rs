@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use tsfn_shared::app::now_ms;
 use tsfn_shared::http::{self, PathParams, Query};
-use tsfn_shared::ingest::{self, Format};
+use tsfn_shared::ingest;
 use tsfn_shared::{App, Request, Response, Result};
 
 pub const METHOD: &str = "POST";
@@ -22,12 +21,13 @@ struct Written<'a> {
 pub async fn handler(app: Arc<App>, req: Request) -> Result<Response> {
     let id = PathParams::parse(&req, PATH)?.series()?;
     Query::parse(&req)?.finish()?;
-    let body = http::body(&req);
-    let format = Format::detect(http::content_type(&req), body)?;
-    let points = ingest::parse(format, body)?;
-    let written = points.len();
-    let created = app.store.write_points(&id, points, now_ms()).await?;
-    tsfn_shared::metrics::points_written(written);
+    let (written, created) = ingest::write_body(
+        app.store.as_ref(),
+        &id,
+        http::content_type(&req),
+        http::body(&req),
+    )
+    .await?;
     let out = Written {
         series: id.as_str(),
         written,

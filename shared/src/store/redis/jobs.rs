@@ -45,7 +45,7 @@ const CLAIM: &str = concat!(
 );
 
 /// The same rule for the next new entry of the queue, read in the script (KEYS[1] unused, ARGV
-/// as above without the entry and id, and ARGV[10] the job keys' prefix).
+/// as above without the entry and id, and ARGV[10] the job keys' prefix, which `CLAIM` ignores).
 const CLAIM_NEW: &str = concat!(
     include_str!("lua/claim_new.lua"),
     include_str!("lua/claim_rule.lua")
@@ -210,27 +210,17 @@ impl Jobs {
         lease_ms: i64,
         max_attempts: u32,
     ) -> Result<ClaimResult> {
-        let reply: Vec<Value> = self
-            .claim_job
-            .key(job_key(id))
-            .key(index_key(Some(JobStatus::Queued)))
-            .key(index_key(Some(JobStatus::Running)))
-            .key(index_key(Some(JobStatus::Failed)))
-            .key(QUEUE)
-            .key(EXPIRING)
-            .key(ANNOUNCE)
-            .arg(worker)
-            .arg(now)
-            .arg(lease_until(now, lease_ms))
-            .arg(max_attempts)
-            .arg(receipt)
-            .arg(GROUP)
-            .arg(gave_up("%d"))
-            .arg(now.saturating_add(self.ttl))
-            .arg(id)
-            .invoke_async(&mut self.conn.get())
-            .await
-            .map_err(redis_err)?;
+        let reply = self
+            .claim_call(
+                &self.claim_job,
+                id,
+                receipt,
+                worker,
+                now,
+                lease_ms,
+                max_attempts,
+            )
+            .await?;
         claim_result(&reply, worker)
     }
 
@@ -243,9 +233,30 @@ impl Jobs {
         lease_ms: i64,
         max_attempts: u32,
     ) -> Result<Option<ClaimResult>> {
-        let reply: Vec<Value> = self
-            .claim_new
-            .key(job_key(""))
+        let reply = self
+            .claim_call(&self.claim_new, "", "", worker, now, lease_ms, max_attempts)
+            .await?;
+        if reply.first().and_then(text).as_deref() == Some("empty") {
+            return Ok(None);
+        }
+        claim_result(&reply, worker).map(Some)
+    }
+
+    /// Runs a claim script (`CLAIM` or `CLAIM_NEW`, which share their keys and arguments; the
+    /// job's id and entry are empty for `CLAIM_NEW`, which reads them from the queue).
+    #[allow(clippy::too_many_arguments)]
+    async fn claim_call(
+        &self,
+        script: &Script,
+        id: &str,
+        entry: &str,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: u32,
+    ) -> Result<Vec<Value>> {
+        script
+            .key(job_key(id))
             .key(index_key(Some(JobStatus::Queued)))
             .key(index_key(Some(JobStatus::Running)))
             .key(index_key(Some(JobStatus::Failed)))
@@ -256,19 +267,15 @@ impl Jobs {
             .arg(now)
             .arg(lease_until(now, lease_ms))
             .arg(max_attempts)
-            .arg("")
+            .arg(entry)
             .arg(GROUP)
             .arg(gave_up("%d"))
             .arg(now.saturating_add(self.ttl))
-            .arg("")
+            .arg(id)
             .arg(job_key(""))
             .invoke_async(&mut self.conn.get())
             .await
-            .map_err(redis_err)?;
-        if reply.first().and_then(text).as_deref() == Some("empty") {
-            return Ok(None);
-        }
-        claim_result(&reply, worker).map(Some)
+            .map_err(redis_err)
     }
 
     pub(super) async fn renew(
